@@ -1,0 +1,90 @@
+"""Microphones: a sounddevice (PortAudio) driver and a replay driver that plays audio files in turn."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from hardware.audio import AudioClip, read_audio_file
+from hardware.errors import DeviceDisconnected, DeviceMissing, EndOfReplay
+
+AUDIO_SUFFIXES = frozenset({".wav", ".flac", ".aiff", ".aif"})
+
+
+class Microphone(Protocol):
+    def open(self) -> None: ...
+    def record(self, max_seconds: float) -> AudioClip: ...
+    def close(self) -> None: ...
+
+
+class SoundDeviceMicrophone:
+    """The default input device through PortAudio. Missing library or device -> ``DeviceMissing``."""
+
+    def __init__(self, sample_rate: int = 16000) -> None:
+        self.sample_rate = sample_rate
+        self._sd = None
+
+    def open(self) -> None:
+        try:
+            import sounddevice as sd  # PortAudio is loaded at import; absent on some boxes
+        except OSError as exc:
+            raise DeviceMissing("microphone", f"audio input library unavailable ({exc})") from None
+        try:
+            sd.check_input_settings(samplerate=self.sample_rate, channels=1, dtype="int16")
+        except Exception as exc:  # PortAudioError or ValueError: both mean "no usable input device"
+            raise DeviceMissing("microphone", f"no usable input device ({exc})") from None
+        self._sd = sd
+
+    def record(self, max_seconds: float) -> AudioClip:
+        if self._sd is None:
+            raise DeviceMissing("microphone", "microphone is not open")
+        try:
+            data = self._sd.rec(int(max_seconds * self.sample_rate), samplerate=self.sample_rate,
+                                channels=1, dtype="int16", blocking=True)
+        except Exception as exc:
+            raise DeviceDisconnected("microphone", f"recording failed ({exc})") from None
+        return AudioClip(np.asarray(data, dtype=np.int16).reshape(-1), self.sample_rate)
+
+    def close(self) -> None:
+        self._sd = None
+
+
+class ReplayMicrophone:
+    """Each ``record`` call returns the next audio file (truncated to ``max_seconds``)."""
+
+    def __init__(self, sources: Path | Sequence[Path], sample_rate: int = 16000, loop: bool = False) -> None:
+        self._paths = [sources] if isinstance(sources, Path) else list(sources)
+        self.sample_rate = sample_rate
+        self.loop = loop
+        self._queue: list[Path] | None = None
+
+    def open(self) -> None:
+        files: list[Path] = []
+        for p in map(Path, self._paths):
+            if p.is_dir():
+                files.extend(sorted(f for f in p.iterdir() if f.suffix.lower() in AUDIO_SUFFIXES))
+            elif p.exists():
+                files.append(p)
+            else:
+                raise DeviceMissing("microphone", f"replay audio not found: {p}")
+        if not files:
+            raise DeviceMissing("microphone", "no replay audio files")
+        self._files = files
+        self._queue = list(files)
+
+    def record(self, max_seconds: float) -> AudioClip:
+        if self._queue is None:
+            raise DeviceMissing("microphone", "replay microphone is not open")
+        if not self._queue:
+            if not self.loop:
+                raise EndOfReplay("microphone", "replay finished")
+            self._queue = list(self._files)
+        clip = read_audio_file(self._queue.pop(0), self.sample_rate)
+        limit = int(max_seconds * self.sample_rate)
+        return AudioClip(clip.samples[:limit], clip.sample_rate)
+
+    def close(self) -> None:
+        self._queue = None

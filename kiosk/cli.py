@@ -1,0 +1,159 @@
+"""The ``kiosk`` command line: run, selftest, models, config, version."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+from pathlib import Path
+
+from edge_models.install import install_models
+from edge_models.manifest import ManifestError, load_manifest
+from edge_models.verify import ModelError, verify_all
+from kiosk import __version__
+from kiosk.config import ConfigError, KioskConfig, load_config
+from kiosk.logging_setup import configure_logging
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+def _config(args: argparse.Namespace) -> KioskConfig:
+    overrides = {"models_dir": args.models_dir} if getattr(args, "models_dir", None) else {}
+    config = load_config(args.config, **overrides)
+    configure_logging(
+        config.log_dir, config.logging.level, config.logging.max_bytes, config.logging.backup_count
+    )
+    return config
+
+
+def cmd_version(args: argparse.Namespace) -> int:
+    import cv2
+    import onnxruntime
+
+    print(f"kiosk {__version__}")
+    print(f"python {platform.python_version()}, onnxruntime {onnxruntime.__version__}, opencv {cv2.__version__}")
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    config = _config(args)
+    if not args.demo:
+        print(
+            "kiosk: the touchscreen app is not installed in this build yet; "
+            "`kiosk run --demo` replays a whole session headless",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    from kiosk.demo import DemoError, run_demo
+
+    try:
+        return run_demo(config, language=args.lang)
+    except DemoError as exc:
+        print(f"kiosk: {exc}", file=sys.stderr)
+        return EXIT_FAIL
+
+
+def cmd_selftest(args: argparse.Namespace) -> int:
+    from kiosk.selftest import as_dicts, format_table, run_selftest
+
+    config = _config(args)
+    results = run_selftest(config)
+    if args.json:
+        print(json.dumps({"ok": all(r.ok for r in results), "checks": as_dicts(results)}, indent=2))
+    else:
+        print(format_table(results))
+    return EXIT_OK if all(r.ok for r in results) else EXIT_FAIL
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    config = _config(args)
+    manifest = load_manifest()
+    if args.models_cmd == "list":
+        for spec in manifest.model:
+            use = "commercial ok" if spec.commercial_use else "NON-COMMERCIAL"
+            print(f"{spec.name:<28} {spec.role:<16} {use:<15} {spec.license}")
+            if spec.caveat:
+                print(f"{'':<28} caveat: {spec.caveat}")
+        return EXIT_OK
+    if args.models_cmd == "verify":
+        results = verify_all(manifest, config.models_dir, args.name or None)
+        for r in results:
+            print(f"{'OK  ' if r.ok else 'FAIL'} {r.name:<28} {r.file if r.ok else r.message}")
+        bad = sum(not r.ok for r in results)
+        print(f"{len(results) - bad}/{len(results)} models verified in {config.models_dir}")
+        return EXIT_OK if bad == 0 and results else EXIT_FAIL
+    # install
+    target = Path(args.to) if args.to else config.models_dir
+    source = Path(args.source)
+    if not source.is_dir():
+        print(f"kiosk: model bundle directory not found: {source}", file=sys.stderr)
+        return EXIT_FAIL
+    installs = install_models(manifest, source, target, args.name or None)
+    for r in installs:
+        print(f"{r.status:<18} {r.name:<28} {r.message}")
+    bad = sum(not r.ok for r in installs)
+    print(f"{len(installs) - bad}/{len(installs)} models installed or already present in {target}")
+    return EXIT_OK if bad == 0 else EXIT_FAIL
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    if args.config_cmd == "show":
+        print(config.model_dump_json(indent=2))
+    else:
+        print(f"config ok: device {config.device_id}, models in {config.models_dir}")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kiosk", description="Face-verified instant credit kiosk.")
+    parser.add_argument("--config", type=Path, help="TOML config file (default: $KIOSK_CONFIG, else built-in defaults)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("run", help="run the kiosk (use --demo for a headless replay session)")
+    p.add_argument("--demo", action="store_true", help="replay a scripted session from files")
+    p.add_argument("--lang", choices=["zh", "en"], default="en", help="demo customer's language")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("selftest", help="check camera, microphone, speaker, printer, disk and models")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_selftest)
+
+    p = sub.add_parser("models", help="list, verify or install the edge models")
+    msub = p.add_subparsers(dest="models_cmd", required=True, metavar="ACTION")
+    m = msub.add_parser("list", help="models in the manifest, with licenses")
+    m = msub.add_parser("verify", help="check model files against the manifest hashes")
+    m.add_argument("--models-dir", type=Path, help="directory to verify (default: config models_dir)")
+    m.add_argument("--name", action="append", help="only this model (repeatable)")
+    m = msub.add_parser("install", help="copy and verify models from a bundle directory")
+    m.add_argument("--from", dest="source", required=True, help="bundle directory, e.g. a USB stick")
+    m.add_argument("--to", help="target directory (default: config models_dir)")
+    m.add_argument("--name", action="append", help="only this model (repeatable)")
+    p.set_defaults(func=cmd_models)
+
+    p = sub.add_parser("config", help="validate or show the configuration")
+    csub = p.add_subparsers(dest="config_cmd", required=True, metavar="ACTION")
+    csub.add_parser("check", help="validate; one line naming the bad key on error")
+    csub.add_parser("show", help="print the effective configuration")
+    p.set_defaults(func=cmd_config)
+
+    p = sub.add_parser("version", help="print versions")
+    p.set_defaults(func=cmd_version)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ConfigError as exc:
+        print(f"kiosk: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (ManifestError, ModelError) as exc:
+        print(f"kiosk: {exc}", file=sys.stderr)
+        return EXIT_FAIL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

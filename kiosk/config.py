@@ -1,0 +1,180 @@
+"""Typed kiosk configuration: a TOML file, overridden by ``KIOSK_*`` environment variables.
+
+Validation happens once at start; any problem becomes a :class:`ConfigError` whose message is a single
+line naming the offending key, so a field agent can fix a box without reading a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+CHECKOUT_ROOT = Path(__file__).resolve().parents[1]
+CONFIG_ENV_VAR = "KIOSK_CONFIG"
+
+Language = Literal["zh", "en"]
+
+
+class ConfigError(Exception):
+    """A configuration problem, phrased as one line naming the key at fault."""
+
+
+def default_models_dir() -> Path:
+    """``../shared/models`` next to the checkout when it exists (developer machines, CI), else the data dir."""
+    shared = CHECKOUT_ROOT.parent / "shared" / "models"
+    if shared.is_dir():
+        return shared
+    return CHECKOUT_ROOT / "var" / "models"
+
+
+class _Section(BaseModel):
+    # Unknown keys are almost always typos in a hand-edited file; refusing them names the typo.
+    model_config = ConfigDict(extra="forbid")
+
+
+class CloudSettings(_Section):
+    base_url: HttpUrl = HttpUrl("http://127.0.0.1:8080")
+    connect_timeout_s: float = Field(3.0, gt=0, le=60)
+    read_timeout_s: float = Field(10.0, gt=0, le=120)
+    max_retries: int = Field(3, ge=0, le=10)
+
+
+class JourneySettings(_Section):
+    id_attempts: int = Field(3, ge=1, le=10)
+    face_attempts: int = Field(3, ge=1, le=10)
+    scoring_attempts: int = Field(3, ge=1, le=10)
+    # Seconds a customer may stay idle in each state before the session ends (and is wiped).
+    timeouts_s: dict[str, float] = Field(default_factory=dict)
+
+    @field_validator("timeouts_s")
+    @classmethod
+    def _known_states(cls, value: dict[str, float]) -> dict[str, float]:
+        from kiosk.journey.states import State
+
+        names = {s.value for s in State}
+        for key, seconds in value.items():
+            if key not in names:
+                raise ValueError(f"unknown state {key!r}; expected one of {sorted(names)}")
+            if seconds <= 0:
+                raise ValueError(f"timeout for {key!r} must be > 0 seconds")
+        return value
+
+
+class CameraSettings(_Section):
+    driver: Literal["opencv", "replay"] = "opencv"
+    index: int = Field(0, ge=0)
+    width: int = Field(640, gt=0)
+    height: int = Field(480, gt=0)
+    replay_path: Path | None = None
+    replay_loop: bool = True
+
+
+class MicrophoneSettings(_Section):
+    driver: Literal["sounddevice", "replay"] = "sounddevice"
+    sample_rate: int = Field(16000, gt=0)
+    replay_path: Path | None = None
+
+
+class SpeakerSettings(_Section):
+    driver: Literal["aplay", "file"] = "aplay"
+    out_dir: Path | None = None
+
+
+class PrinterSettings(_Section):
+    driver: Literal["escpos", "none"] = "none"
+    device: Path | None = None
+
+
+class HardwareSettings(_Section):
+    camera: CameraSettings = CameraSettings()
+    microphone: MicrophoneSettings = MicrophoneSettings()
+    speaker: SpeakerSettings = SpeakerSettings()
+    printer: PrinterSettings = PrinterSettings()
+
+
+class LoggingSettings(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    max_bytes: int = Field(5_000_000, ge=10_000)
+    backup_count: int = Field(5, ge=1, le=100)
+
+
+class KioskConfig(BaseSettings):
+    """The whole configuration of one kiosk."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="KIOSK_", env_nested_delimiter="__", extra="forbid", validate_default=True
+    )
+
+    device_id: str = Field("kiosk-unprovisioned", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$")
+    shop_name: str = Field("", max_length=120)
+    language_default: Language = "zh"
+    languages: list[Language] = Field(default_factory=lambda: ["zh", "en"], min_length=1)
+    models_dir: Path = Field(default_factory=default_models_dir)
+    # "commercial_only" refuses models whose license forbids commercial use (e.g. SCRFD); a research
+    # build has to opt in explicitly, and no code path picks such a model silently.
+    license_policy: Literal["commercial_only", "allow_noncommercial"] = "commercial_only"
+    data_dir: Path = Field(default_factory=lambda: CHECKOUT_ROOT / "var")
+    cloud: CloudSettings = CloudSettings()
+    journey: JourneySettings = JourneySettings()
+    hardware: HardwareSettings = HardwareSettings()
+    logging: LoggingSettings = LoggingSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The TOML file arrives as init kwargs; environment variables must win over it so a field agent
+        # can override one setting without editing the file.
+        return env_settings, init_settings
+
+    @property
+    def log_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+
+def _one_line(error: ValidationError, origin: str) -> str:
+    parts = []
+    for err in error.errors():
+        key = ".".join(str(p) for p in err["loc"]) or "<root>"
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown setting"
+        parts.append(f"{key}: {msg}")
+    return f"config error in {origin}: " + "; ".join(parts)
+
+
+def load_config(path: Path | str | None = None, **overrides: Any) -> KioskConfig:
+    """Load and validate the configuration.
+
+    ``path`` defaults to ``$KIOSK_CONFIG``; with neither, only defaults and environment apply. Keyword
+    overrides are applied on top of the file (tests and the demo use them), environment on top of both.
+    """
+    if path is None and os.environ.get(CONFIG_ENV_VAR):
+        path = os.environ[CONFIG_ENV_VAR]
+    data: dict[str, Any] = {}
+    origin = "defaults/environment"
+    if path is not None:
+        p = Path(path)
+        origin = str(p)
+        try:
+            with p.open("rb") as fh:
+                data = tomllib.load(fh)
+        except FileNotFoundError:
+            raise ConfigError(f"config error: file not found: {p}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config error in {p}: not valid TOML ({exc})") from None
+    data.update(overrides)
+    try:
+        return KioskConfig(**data)
+    except ValidationError as exc:
+        raise ConfigError(_one_line(exc, origin)) from None

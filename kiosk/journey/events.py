@@ -1,0 +1,129 @@
+"""Events the journey consumes. Every event carries ``at``: monotonic seconds from the runner's clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kiosk.journey.session import ApplicantDetails, BiometricSample, CreditEstimate, OfferSummary
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event:
+    at: float = 0.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class Tick(Event):
+    """Clock tick; lets the machine notice idle timeouts without a timer of its own."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class StartPressed(Event):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class LanguageChosen(Event):
+    language: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConsentGiven(Event):
+    agreed: bool
+    text_version: str = "consent-v1"
+
+
+@dataclass(frozen=True, kw_only=True)
+class IdCaptureResult(Event):
+    ok: bool
+    portrait: BiometricSample | None = None
+    reasons: tuple[str, ...] = ()  # quality reasons the UI can show ("tilt the card")
+
+
+@dataclass(frozen=True, kw_only=True)
+class LiveCaptureResult(Event):
+    ok: bool
+    frames: tuple[BiometricSample, ...] = ()
+    liveness_score: float | None = None
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class MatchResult(Event):
+    matched: bool
+    score: float
+    threshold: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class DetailsSubmitted(Event):
+    details: ApplicantDetails
+
+
+@dataclass(frozen=True, kw_only=True)
+class QuestionAnswered(Event):
+    """The voice stage understood (or failed to understand) a question; the UI shows the answer."""
+
+    intent: str | None
+    confidence: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScoreReceived(Event):
+    estimate: CreditEstimate
+    offers: tuple[OfferSummary, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScoringFailed(Event):
+    code: str  # "network_down", "timeout", "bad_response", ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class OfferChosen(Event):
+    offer_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApplicationRecorded(Event):
+    reference: str
+    queued: bool  # True when stored in the outbox for later delivery (network down)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Finish(Event):
+    """Customer taps "done" (or the receipt has printed)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Cancel(Event):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallShopkeeper(Event):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class HandoffResolved(Event):
+    """The shopkeeper has taken over; the session can end."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeviceFailed(Event):
+    device: str  # "camera" | "microphone" | "speaker" | "printer"
+    code: str  # "missing" | "disconnected" | "bad_data"
+
+
+@dataclass(frozen=True, kw_only=True)
+class StageUnavailable(Event):
+    """A processing stage cannot run (its component is not installed, or its model failed to load)."""
+
+    stage: str
+    detail: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Retry(Event):
+    pass

@@ -1,0 +1,374 @@
+"""The journey state machine: ``Journey.handle(event) -> Transition``.
+
+Rules that hold in every state (timeouts, cancel, shopkeeper, device failures, questions) are handled
+once in :meth:`Journey.handle`; each state's own handler covers only its forward path. An event a state
+does not expect is ignored (recorded as such), so no event sequence can reach an undefined state.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from kiosk.journey import effects as fx
+from kiosk.journey import events as ev
+from kiosk.journey.session import (
+    ConsentRecord,
+    ErrorInfo,
+    HandoffSummary,
+    MatchSummary,
+    SessionData,
+)
+from kiosk.journey.states import CUSTOMER_STATES, DEFAULT_TIMEOUTS_S, State
+
+log = logging.getLogger("kiosk.journey")
+
+# Device/stage errors a retry can fix (re-seat a cable, wait for the network) get this many retries
+# before the customer is sent to the shopkeeper.
+MAX_ERROR_RETRIES = 2
+
+
+@dataclass(frozen=True)
+class JourneyLimits:
+    id_attempts: int = 3
+    face_attempts: int = 3
+    scoring_attempts: int = 3
+    languages: tuple[str, ...] = ("zh", "en")
+    timeouts_s: Mapping[State, float] = field(default_factory=lambda: dict(DEFAULT_TIMEOUTS_S))
+
+    def timeout(self, state: State) -> float:
+        return float(self.timeouts_s.get(state, DEFAULT_TIMEOUTS_S[state]))
+
+
+@dataclass(frozen=True)
+class Transition:
+    previous: State
+    state: State
+    event: str
+    effects: tuple[fx.Effect, ...]
+    ignored: bool = False
+
+
+def _new_session_id() -> str:
+    return uuid.uuid4().hex
+
+
+def _handoff_code() -> str:
+    # Six digits are easy to read aloud to a shopkeeper and to type into a support tool.
+    return f"{secrets.randbelow(1_000_000):06d}"
+
+
+class Journey:
+    def __init__(
+        self,
+        limits: JourneyLimits | None = None,
+        *,
+        now: float = 0.0,
+        session_id_factory: Callable[[], str] = _new_session_id,
+        handoff_code_factory: Callable[[], str] = _handoff_code,
+    ) -> None:
+        self.limits = limits or JourneyLimits()
+        self._new_id = session_id_factory
+        self._new_code = handoff_code_factory
+        self.state = State.ATTRACT
+        self.data = SessionData(session_id="", started_at=now)
+        self.last_activity = now
+        self.ended_sessions: list[dict] = []
+
+    # ---- public API -------------------------------------------------------------------------------
+
+    def handle(self, event: ev.Event) -> Transition:
+        previous = self.state
+        effects = self._dispatch(event)
+        ignored = effects is None
+        if ignored:
+            effects = []
+        elif not isinstance(event, ev.Tick):
+            self.last_activity = event.at
+        transition = Transition(previous, self.state, type(event).__name__, tuple(effects), ignored)
+        self._log(transition)
+        return transition
+
+    def seconds_left(self, now: float) -> float:
+        return self.limits.timeout(self.state) - (now - self.last_activity)
+
+    # ---- dispatch ---------------------------------------------------------------------------------
+
+    def _dispatch(self, event: ev.Event) -> list[fx.Effect] | None:
+        state = self.state
+        if isinstance(event, ev.Tick):
+            return self._on_tick(event)
+        in_session = state in CUSTOMER_STATES
+        if isinstance(event, ev.Cancel) and (in_session or state is State.HANDOFF):
+            return self._end("cancelled", event.at)
+        if isinstance(event, ev.CallShopkeeper) and in_session:
+            return self._handoff("customer_asked", event.at)
+        if isinstance(event, ev.QuestionAnswered) and in_session:
+            self.data.last_answer_intent = event.intent
+            return [fx.ShowAnswer(event.intent)]
+        # The shopkeeper is already there in HANDOFF, and nobody is there in END: no error screen then.
+        can_fail = in_session or state is State.ATTRACT
+        if isinstance(event, ev.DeviceFailed) and can_fail:
+            return self._error(f"{event.device}_{event.code}", event.at)
+        if isinstance(event, ev.StageUnavailable) and can_fail:
+            return self._error("stage_unavailable", event.at, detail=event.stage)
+        handler = getattr(self, f"_in_{state.value}")
+        return handler(event)
+
+    def _on_tick(self, event: ev.Tick) -> list[fx.Effect] | None:
+        if event.at - self.last_activity < self.limits.timeout(self.state):
+            return None
+        self.last_activity = event.at
+        state = self.state
+        if state is State.ATTRACT:
+            return [fx.ShowScreen(State.ATTRACT.value)]
+        if state is State.END:
+            return self._enter(State.ATTRACT, event.at)
+        if state is State.HANDOFF:
+            return self._end("handoff_timeout", event.at)
+        if state is State.MATCH:
+            return self._face_failed(event.at, "match_timeout")
+        if state is State.SCORING:
+            return self._scoring_failed(event.at, "timeout")
+        return self._end("idle_timeout", event.at)
+
+    # ---- per-state handlers (forward path only) ---------------------------------------------------
+
+    def _in_attract(self, event: ev.Event) -> list[fx.Effect] | None:
+        if isinstance(event, ev.StartPressed):
+            self.data = SessionData(session_id=self._new_id(), started_at=event.at)
+            return self._enter(State.LANGUAGE, event.at)
+        return None
+
+    def _in_language(self, event: ev.Event) -> list[fx.Effect] | None:
+        if isinstance(event, ev.LanguageChosen) and event.language in self.limits.languages:
+            self.data.language = event.language
+            return self._enter(State.CONSENT, event.at)
+        return None
+
+    def _in_consent(self, event: ev.Event) -> list[fx.Effect] | None:
+        if not isinstance(event, ev.ConsentGiven):
+            return None
+        if not event.agreed:
+            return self._end("consent_declined", event.at)
+        lang = self.data.language or self.limits.languages[0]
+        self.data.consent = ConsentRecord(event.text_version, lang, event.at)
+        return [fx.RecordConsent(event.text_version, lang), *self._enter(State.ID_CAPTURE, event.at)]
+
+    def _in_id_capture(self, event: ev.Event) -> list[fx.Effect] | None:
+        if not isinstance(event, ev.IdCaptureResult):
+            return None
+        if event.ok and event.portrait is not None:
+            vault = self.data.biometrics
+            if vault.id_portrait is not None:
+                vault.id_portrait.wipe()
+            vault.id_portrait = event.portrait
+            return self._enter(State.LIVE_CAPTURE, event.at)
+        if event.portrait is not None:
+            event.portrait.wipe()
+        self.data.id_attempts += 1
+        if self.data.id_attempts >= self.limits.id_attempts:
+            return self._handoff("id_capture_failed", event.at)
+        return self._enter(State.ID_CAPTURE, event.at, "id.retry", {"reasons": list(event.reasons)})
+
+    def _in_live_capture(self, event: ev.Event) -> list[fx.Effect] | None:
+        if not isinstance(event, ev.LiveCaptureResult):
+            return None
+        self.data.liveness_score = event.liveness_score
+        if event.ok and event.frames:
+            vault = self.data.biometrics
+            for old in vault.live_samples:
+                old.wipe()
+            vault.live_samples = list(event.frames)
+            return self._enter(State.MATCH, event.at)
+        for frame in event.frames:
+            frame.wipe()
+        return self._face_failed(event.at, "live_capture_failed", event.reasons)
+
+    def _in_match(self, event: ev.Event) -> list[fx.Effect] | None:
+        if not isinstance(event, ev.MatchResult):
+            return None
+        self.data.match = MatchSummary(event.matched, event.score, event.threshold)
+        if event.matched:
+            return self._enter(State.DETAILS, event.at)
+        return self._face_failed(event.at, "face_mismatch")
+
+    def _in_details(self, event: ev.Event) -> list[fx.Effect] | None:
+        if isinstance(event, ev.DetailsSubmitted):
+            self.data.details = event.details
+            return self._enter(State.SCORING, event.at)
+        return None
+
+    def _in_scoring(self, event: ev.Event) -> list[fx.Effect] | None:
+        if isinstance(event, ev.ScoreReceived):
+            self.data.estimate = event.estimate
+            self.data.offers = event.offers
+            return self._enter(State.OFFERS, event.at)
+        if isinstance(event, ev.ScoringFailed):
+            return self._scoring_failed(event.at, event.code)
+        return None
+
+    def _in_offers(self, event: ev.Event) -> list[fx.Effect] | None:
+        if isinstance(event, ev.OfferChosen) and any(o.offer_id == event.offer_id for o in self.data.offers):
+            self.data.chosen_offer_id = event.offer_id
+            return self._enter(State.CONFIRMATION, event.at)
+        return None
+
+    def _in_confirmation(self, event: ev.Event) -> list[fx.Effect] | None:
+        if isinstance(event, ev.ApplicationRecorded) and self.data.application_ref is None:
+            self.data.application_ref = event.reference
+            self.data.application_queued = event.queued
+            message = "confirmation.queued" if event.queued else "confirmation.sent"
+            return [
+                fx.ShowScreen(State.CONFIRMATION.value, message, {"reference": event.reference}),
+                fx.PrintReceipt(event.reference, event.queued),
+            ]
+        if isinstance(event, ev.Finish) and self.data.application_ref is not None:
+            return self._end("completed", event.at)
+        return None
+
+    def _in_end(self, event: ev.Event) -> list[fx.Effect] | None:
+        if isinstance(event, (ev.StartPressed, ev.Finish)):
+            return self._enter(State.ATTRACT, event.at)
+        return None
+
+    def _in_handoff(self, event: ev.Event) -> list[fx.Effect] | None:
+        if isinstance(event, ev.HandoffResolved):
+            return self._end("handed_off", event.at)
+        return None
+
+    def _in_error(self, event: ev.Event) -> list[fx.Effect] | None:
+        if isinstance(event, ev.Retry) and self.data.error is not None:
+            if self.data.error_retries >= MAX_ERROR_RETRIES:
+                return self._handoff(f"error_{self.data.error.code}", event.at)
+            self.data.error_retries += 1
+            resume = State(self.data.error.resume_state)
+            self.data.error = None
+            return self._enter(resume, event.at)
+        return None
+
+    # ---- shared moves -----------------------------------------------------------------------------
+
+    def _enter(
+        self, state: State, at: float, message: str | None = None, params: dict | None = None
+    ) -> list[fx.Effect]:
+        self.state = state
+        self.last_activity = at
+        d = self.data
+        show = fx.ShowScreen(state.value, message, params or {})
+        if state is State.ATTRACT:
+            self.data = SessionData(session_id="", started_at=at)
+            return [show]
+        if state is State.CONSENT:
+            return [show, fx.Speak("consent.read")]
+        if state is State.ID_CAPTURE:
+            return [show, fx.StartIdCapture(d.id_attempts + 1)]
+        if state is State.LIVE_CAPTURE:
+            return [show, fx.StartLiveCapture(d.face_attempts + 1)]
+        if state is State.MATCH:
+            return [show, fx.StopCapture(), fx.RunMatch()]
+        if state is State.SCORING:
+            return [show, fx.RequestScore(d.scoring_attempts + 1)]
+        if state is State.CONFIRMATION:
+            key = f"{d.session_id}:{d.chosen_offer_id}"
+            return [show, fx.SubmitApplication(d.chosen_offer_id or "", key)]
+        return [show]
+
+    def _face_failed(self, at: float, reason: str, reasons: tuple[str, ...] = ()) -> list[fx.Effect]:
+        self.data.face_attempts += 1
+        if self.data.face_attempts >= self.limits.face_attempts:
+            return self._handoff(reason, at)
+        for frame in self.data.biometrics.live_samples:
+            frame.wipe()
+        self.data.biometrics.live_samples.clear()
+        return self._enter(State.LIVE_CAPTURE, at, f"face.{reason}", {"reasons": list(reasons)})
+
+    def _scoring_failed(self, at: float, code: str) -> list[fx.Effect]:
+        self.data.scoring_attempts += 1
+        if self.data.scoring_attempts >= self.limits.scoring_attempts:
+            return self._handoff(f"scoring_{code}", at)
+        return self._enter(State.SCORING, at, "scoring.retrying", {"code": code})
+
+    def _error(self, code: str, at: float, detail: str = "") -> list[fx.Effect]:
+        previous = self.state
+        if previous is State.ERROR and self.data.error is not None:
+            resume = self.data.error.resume_state
+        else:
+            # A match restarts from the live capture that feeds it; every other state from its own entry.
+            resume = (State.LIVE_CAPTURE if previous is State.MATCH else previous).value
+        self.data.error = ErrorInfo(code=code, resume_state=resume, detail=detail)
+        self.state = State.ERROR
+        self.last_activity = at
+        return [fx.StopCapture(), fx.ShowScreen(State.ERROR.value, f"error.{code}", {"detail": detail})]
+
+    def _handoff(self, reason: str, at: float) -> list[fx.Effect]:
+        d = self.data
+        d.handoff = HandoffSummary(
+            code=self._new_code(),
+            reason=reason,
+            last_state=self.state.value,
+            language=d.language,
+            id_attempts=d.id_attempts,
+            face_attempts=d.face_attempts,
+            match_decision=d.match.matched if d.match else None,
+        )
+        d.biometrics.wipe()
+        self.state = State.HANDOFF
+        self.last_activity = at
+        return [
+            fx.StopCapture(),
+            fx.WipeBiometrics(),
+            fx.ShowScreen(State.HANDOFF.value, f"handoff.{reason}", {"code": d.handoff.code}),
+            fx.NotifyShopkeeper(d.handoff),
+        ]
+
+    def _end(self, reason: str, at: float) -> list[fx.Effect]:
+        d = self.data
+        d.end_reason = reason
+        d.forget_personal_data()
+        summary = self.session_summary(at)
+        self.ended_sessions.append(summary)
+        self.state = State.END
+        self.last_activity = at
+        return [
+            fx.StopCapture(),
+            fx.WipeBiometrics(),
+            fx.SessionEnded(reason, summary),
+            fx.ShowScreen(State.END.value, f"end.{reason}"),
+        ]
+
+    def session_summary(self, at: float) -> dict:
+        """Codes, counts and timings only: safe for logs and diagnostics bundles."""
+        d = self.data
+        return {
+            "session": d.session_id[:8],
+            "language": d.language,
+            "duration_s": round(max(0.0, at - d.started_at), 1),
+            "end_reason": d.end_reason,
+            "id_attempts": d.id_attempts,
+            "face_attempts": d.face_attempts,
+            "scoring_attempts": d.scoring_attempts,
+            "consent": d.consent is not None,
+            "match": None if d.match is None else d.match.matched,
+            "handoff_reason": d.handoff.reason if d.handoff else None,
+            "error": d.error.code if d.error else None,
+            "application_queued": d.application_queued if d.application_ref else None,
+        }
+
+    def _log(self, t: Transition) -> None:
+        if t.ignored:
+            log.debug("event ignored", extra={"state": t.state.value, "trigger": t.event})
+            return
+        log.info(
+            "transition",
+            extra={
+                "session": self.data.session_id[:8],
+                "from_state": t.previous.value,
+                "to_state": t.state.value,
+                "trigger": t.event,
+                "effects": [type(e).__name__ for e in t.effects],
+            },
+        )

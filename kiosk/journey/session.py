@@ -1,0 +1,151 @@
+"""Per-session data: the non-sensitive record of what happened, and the biometric vault.
+
+Biometric data (ID portrait, live frames, embeddings) lives only in :class:`BiometricVault`, which the
+journey wipes when a session ends or is handed to a human. Everything else here is safe to summarise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(eq=False)
+class BiometricSample:
+    """One piece of biometric data (an image crop, a frame, an embedding) and where it came from."""
+
+    kind: str  # "id_portrait" | "live_frame" | "embedding"
+    array: np.ndarray
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def wipe(self) -> None:
+        # Zero the buffer in place: other references (a UI texture, a worker) then hold only zeros.
+        if self.array.flags.writeable:
+            self.array.fill(0)
+        self.array = np.zeros((0,), dtype=np.uint8)
+        self.meta.clear()
+
+    @property
+    def is_wiped(self) -> bool:
+        return self.array.size == 0
+
+
+@dataclass(eq=False)
+class BiometricVault:
+    id_portrait: BiometricSample | None = None
+    live_samples: list[BiometricSample] = field(default_factory=list)
+    embeddings: dict[str, BiometricSample] = field(default_factory=dict)
+
+    def all_samples(self) -> list[BiometricSample]:
+        samples = list(self.live_samples) + list(self.embeddings.values())
+        if self.id_portrait is not None:
+            samples.append(self.id_portrait)
+        return samples
+
+    def wipe(self) -> int:
+        """Zero and drop every sample; returns how many were wiped."""
+        samples = self.all_samples()
+        for sample in samples:
+            sample.wipe()
+        self.id_portrait = None
+        self.live_samples.clear()
+        self.embeddings.clear()
+        return len(samples)
+
+    @property
+    def is_empty(self) -> bool:
+        return self.id_portrait is None and not self.live_samples and not self.embeddings
+
+
+@dataclass(frozen=True)
+class ConsentRecord:
+    text_version: str
+    language: str
+    at: float
+
+
+@dataclass(frozen=True)
+class MatchSummary:
+    matched: bool
+    score: float
+    threshold: float
+
+
+@dataclass(frozen=True)
+class ApplicantDetails:
+    """What the customer declares. The ID number is personal data: redacted in logs, never summarised."""
+
+    id_number: str
+    monthly_income: float
+    requested_amount: float
+    term_months: int
+
+
+@dataclass(frozen=True)
+class CreditEstimate:
+    limit: float
+    currency: str
+    grade: str
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class OfferSummary:
+    offer_id: str
+    amount: float
+    term_months: int
+    apr: float
+    monthly_payment: float
+    total_repayable: float
+
+
+@dataclass(frozen=True)
+class ErrorInfo:
+    code: str  # e.g. "camera_missing", "network_down", "stage_unavailable"
+    resume_state: str  # the state to return to on Retry
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class HandoffSummary:
+    """What the shopkeeper (and support) sees: codes and counts, never biometrics or identity."""
+
+    code: str  # short code the customer reads out to the shopkeeper
+    reason: str
+    last_state: str
+    language: str | None
+    id_attempts: int
+    face_attempts: int
+    match_decision: bool | None
+
+
+@dataclass
+class SessionData:
+    session_id: str
+    started_at: float
+    language: str | None = None
+    consent: ConsentRecord | None = None
+    id_attempts: int = 0
+    face_attempts: int = 0
+    scoring_attempts: int = 0
+    error_retries: int = 0
+    liveness_score: float | None = None
+    match: MatchSummary | None = None
+    details: ApplicantDetails | None = None
+    estimate: CreditEstimate | None = None
+    offers: tuple[OfferSummary, ...] = ()
+    chosen_offer_id: str | None = None
+    application_ref: str | None = None
+    application_queued: bool = False
+    last_answer_intent: str | None = None
+    error: ErrorInfo | None = None
+    handoff: HandoffSummary | None = None
+    end_reason: str | None = None
+    biometrics: BiometricVault = field(default_factory=BiometricVault)
+
+    def forget_personal_data(self) -> None:
+        """Drop identity data at session end; keep only codes and counts for the session summary."""
+        self.biometrics.wipe()
+        self.details = None

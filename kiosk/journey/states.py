@@ -1,0 +1,54 @@
+"""Journey states and their default idle timeouts."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class State(StrEnum):
+    ATTRACT = "attract"
+    LANGUAGE = "language"
+    CONSENT = "consent"
+    ID_CAPTURE = "id_capture"
+    LIVE_CAPTURE = "live_capture"
+    MATCH = "match"
+    DETAILS = "details"
+    SCORING = "scoring"
+    OFFERS = "offers"
+    CONFIRMATION = "confirmation"
+    END = "end"
+    HANDOFF = "handoff"
+    ERROR = "error"
+
+
+# States in which a customer session exists (biometrics may be held, the idle timer ends the session).
+CUSTOMER_STATES = frozenset(
+    {
+        State.LANGUAGE,
+        State.CONSENT,
+        State.ID_CAPTURE,
+        State.LIVE_CAPTURE,
+        State.MATCH,
+        State.DETAILS,
+        State.SCORING,
+        State.OFFERS,
+        State.CONFIRMATION,
+        State.ERROR,
+    }
+)
+
+DEFAULT_TIMEOUTS_S: dict[State, float] = {
+    State.ATTRACT: 300.0,  # only refreshes the attract loop
+    State.LANGUAGE: 60.0,
+    State.CONSENT: 180.0,  # consent text is long; low-literacy customers may listen to it twice
+    State.ID_CAPTURE: 90.0,
+    State.LIVE_CAPTURE: 60.0,
+    State.MATCH: 30.0,
+    State.DETAILS: 240.0,
+    State.SCORING: 45.0,
+    State.OFFERS: 240.0,
+    State.CONFIRMATION: 120.0,
+    State.END: 8.0,
+    State.HANDOFF: 600.0,
+    State.ERROR: 120.0,
+}

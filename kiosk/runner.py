@@ -1,0 +1,136 @@
+"""Carries out the journey's effects against devices and stages, feeding the results back as events.
+
+The runner is the only place where the pure journey meets the outside world. It is synchronous: the
+Kivy app calls it from a worker thread so the screen never waits on vision or the network.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections.abc import Callable
+
+from hardware.errors import DeviceError
+from hardware.printer import Receipt
+from kiosk.devices import Devices
+from kiosk.journey import effects as fx
+from kiosk.journey import events as ev
+from kiosk.config import KioskConfig
+from kiosk.journey.machine import Journey, JourneyLimits, Transition
+from kiosk.journey.states import DEFAULT_TIMEOUTS_S, State
+from kiosk.stages import STAGES, Stages
+
+log = logging.getLogger("kiosk.runner")
+
+
+def limits_from_config(config: KioskConfig) -> JourneyLimits:
+    j = config.journey
+    timeouts = {State(k): v for k, v in j.timeouts_s.items()}
+    return JourneyLimits(
+        id_attempts=j.id_attempts,
+        face_attempts=j.face_attempts,
+        scoring_attempts=j.scoring_attempts,
+        languages=tuple(config.languages),
+        timeouts_s={**DEFAULT_TIMEOUTS_S, **timeouts},
+    )
+
+
+class Runner:
+    def __init__(
+        self,
+        journey: Journey,
+        devices: Devices,
+        stages: Stages,
+        clock: Callable[[], float] = time.monotonic,
+        on_transition: Callable[[Transition], None] | None = None,
+    ) -> None:
+        self.journey = journey
+        self.devices = devices
+        self.stages = stages
+        self.clock = clock
+        self.on_transition = on_transition
+        self._camera_open = False
+
+    def send(self, event: ev.Event) -> list[Transition]:
+        """Handle ``event`` and every event its effects produce; returns the transitions in order."""
+        queue = [event]
+        transitions = []
+        while queue:
+            transition = self.journey.handle(queue.pop(0))
+            transitions.append(transition)
+            if self.on_transition is not None:
+                self.on_transition(transition)
+            for effect in transition.effects:
+                queue.extend(self._stamp(e) for e in self._execute(effect))
+        return transitions
+
+    def _stamp(self, event: ev.Event) -> ev.Event:
+        return dataclasses.replace(event, at=self.clock())
+
+    def _execute(self, effect: fx.Effect) -> list[ev.Event]:
+        try:
+            return self._run(effect)
+        except DeviceError as exc:
+            log.warning("device failure", extra={"device": exc.device, "code": exc.code, "detail": exc.message})
+            return [ev.DeviceFailed(device=exc.device, code=exc.code)]
+
+    def _unavailable(self, stage: str) -> list[ev.Event]:
+        info = STAGES[stage]
+        return [ev.StageUnavailable(stage=stage, detail=f"{info.description}: provided by {info.provided_by}")]
+
+    def _open_camera(self) -> None:
+        if not self._camera_open:
+            self.devices.camera.open()
+            self._camera_open = True
+
+    def _run(self, effect: fx.Effect) -> list[ev.Event]:
+        s = self.stages
+        data = self.journey.data
+        if isinstance(effect, fx.StartIdCapture):
+            if s.id_capture is None:
+                return self._unavailable("id_capture")
+            self._open_camera()
+            return [s.id_capture.capture_id(self.devices.camera, effect.attempt)]
+        if isinstance(effect, fx.StartLiveCapture):
+            if s.live_capture is None:
+                return self._unavailable("live_capture")
+            self._open_camera()
+            return [s.live_capture.capture_live(self.devices.camera, effect.attempt)]
+        if isinstance(effect, fx.RunMatch):
+            if s.face_match is None:
+                return self._unavailable("face_match")
+            return [s.face_match.match(data.biometrics)]
+        if isinstance(effect, fx.RequestScore):
+            if s.credit_scoring is None:
+                return self._unavailable("credit_scoring")
+            return [s.credit_scoring.estimate(data, effect.attempt)]
+        if isinstance(effect, fx.SubmitApplication):
+            if s.application is None:
+                return self._unavailable("application")
+            return [s.application.submit(data, effect.offer_id, effect.idempotency_key)]
+        if isinstance(effect, fx.StopCapture):
+            if self._camera_open:
+                self.devices.camera.close()
+                self._camera_open = False
+            return []
+        if isinstance(effect, fx.PrintReceipt):
+            self._print_receipt(effect)
+            return []
+        if isinstance(effect, fx.RecordConsent):
+            log.info("consent recorded", extra={"text_version": effect.text_version, "lang": effect.language})
+        elif isinstance(effect, fx.NotifyShopkeeper):
+            log.warning("handoff to shopkeeper", extra=dataclasses.asdict(effect.summary))
+        elif isinstance(effect, fx.SessionEnded):
+            log.info("session ended", extra={"summary": effect.summary})
+        return []
+
+    def _print_receipt(self, effect: fx.PrintReceipt) -> None:
+        lang = self.journey.data.language or "en"
+        lines = (f"Reference: {effect.reference}",) + (("Queued: will be sent when online",) if effect.queued else ())
+        try:
+            self.devices.printer.open()
+            self.devices.printer.print_receipt(Receipt(lines, lang))
+        except DeviceError as exc:
+            # The reference stays on screen; a jammed printer must not undo a recorded application.
+            log.warning("receipt not printed", extra={"code": exc.code, "detail": exc.message})

@@ -1,0 +1,112 @@
+"""Hardware and installation self-test: each check returns pass/fail with a reason a field agent can act on."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from edge_models.manifest import load_manifest
+from edge_models.verify import verify_all
+from hardware.audio import AudioClip
+from hardware.errors import DeviceError
+from kiosk.config import KioskConfig
+from kiosk.devices import Devices, build_devices
+
+MIN_FREE_BYTES = 1_000_000_000
+# Mean grey level outside this band means a covered lens, a dead sensor or a blinding light source.
+EXPOSURE_RANGE = (25.0, 230.0)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    ok: bool
+    detail: str
+
+
+def _camera(devices: Devices) -> CheckResult:
+    cam = devices.camera
+    cam.open()
+    try:
+        frames = [cam.read() for _ in range(3)]
+    finally:
+        cam.close()
+    mean = float(np.mean(frames[-1].image))
+    w, h = frames[-1].size
+    ok = EXPOSURE_RANGE[0] <= mean <= EXPOSURE_RANGE[1]
+    verdict = "exposure ok" if ok else "too dark" if mean < EXPOSURE_RANGE[0] else "too bright"
+    return CheckResult("camera", ok, f"{len(frames)} frames {w}x{h}, mean level {mean:.0f}: {verdict}")
+
+
+def _microphone(devices: Devices) -> CheckResult:
+    mic = devices.microphone
+    mic.open()
+    try:
+        clip = mic.record(0.5)
+    finally:
+        mic.close()
+    rms = float(np.sqrt(np.mean(clip.samples.astype(np.float64) ** 2))) if clip.samples.size else 0.0
+    dbfs = 20 * np.log10(max(rms, 1e-9) / 32768.0)
+    return CheckResult("microphone", clip.samples.size > 0, f"{clip.duration_s:.2f}s recorded, level {dbfs:.0f} dBFS")
+
+
+def _speaker(devices: Devices) -> CheckResult:
+    rate = 16000
+    t = np.arange(int(0.3 * rate)) / rate
+    tone = (0.3 * 32767 * np.sin(2 * np.pi * 440 * t)).astype(np.int16)
+    spk = devices.speaker
+    spk.open()
+    try:
+        spk.play(AudioClip(tone, rate))
+    finally:
+        spk.close()
+    return CheckResult("speaker", True, "played a 440 Hz tone")
+
+
+def _printer(devices: Devices) -> CheckResult:
+    devices.printer.open()
+    return CheckResult("printer", True, f"{type(devices.printer).__name__} ready")
+
+
+def run_selftest(config: KioskConfig, devices: Devices | None = None) -> list[CheckResult]:
+    results: list[CheckResult] = []
+    try:
+        devices = devices or build_devices(config.hardware, config.data_dir)
+    except DeviceError as exc:
+        results.append(CheckResult(exc.device, False, f"{exc.code}: {exc.message}"))
+        devices = None
+    checks: list[tuple[str, Callable[[Devices], CheckResult]]] = [
+        ("camera", _camera),
+        ("microphone", _microphone),
+        ("speaker", _speaker),
+        ("printer", _printer),
+    ]
+    if devices is not None:
+        for name, check in checks:
+            try:
+                results.append(check(devices))
+            except DeviceError as exc:
+                results.append(CheckResult(name, False, f"{exc.code}: {exc.message}"))
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    free = shutil.disk_usage(config.data_dir).free
+    results.append(CheckResult("disk", free >= MIN_FREE_BYTES, f"{free / 1e9:.1f} GB free in {config.data_dir}"))
+    model_results = verify_all(load_manifest(), config.models_dir)
+    bad = [r for r in model_results if not r.ok]
+    detail = f"{len(model_results) - len(bad)}/{len(model_results)} verified in {config.models_dir}"
+    results.append(CheckResult("models", not bad, detail + "".join(f"; {r.message}" for r in bad)))
+    return results
+
+
+def format_table(results: list[CheckResult]) -> str:
+    width = max(len(r.name) for r in results)
+    lines = [f"{r.name:<{width}}  {'PASS' if r.ok else 'FAIL'}  {r.detail}" for r in results]
+    passed = sum(r.ok for r in results)
+    lines.append(f"{passed}/{len(results)} checks passed")
+    return "\n".join(lines)
+
+
+def as_dicts(results: list[CheckResult]) -> list[dict]:
+    return [asdict(r) for r in results]

@@ -1,0 +1,63 @@
+"""The processing stages the runner calls for the journey's effects, and which of them are installed.
+
+Each stage is a small protocol; vision, voice and the cloud client each provide one when their part
+lands. A stage that is not available is reported as such (a ``StageUnavailable`` event and a plain
+message in the demo): the kiosk never invents a match score, an answer or a credit limit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from hardware.camera import Camera
+from kiosk.journey import events as ev
+from kiosk.journey.session import BiometricVault, SessionData
+
+
+class IdCaptureStage(Protocol):
+    def capture_id(self, camera: Camera, attempt: int) -> ev.IdCaptureResult: ...
+
+
+class LiveCaptureStage(Protocol):
+    def capture_live(self, camera: Camera, attempt: int) -> ev.LiveCaptureResult: ...
+
+
+class MatchStage(Protocol):
+    def match(self, vault: BiometricVault) -> ev.MatchResult: ...
+
+
+class ScoringStage(Protocol):
+    def estimate(self, session: SessionData, attempt: int) -> ev.ScoreReceived | ev.ScoringFailed: ...
+
+
+class ApplicationStage(Protocol):
+    def submit(self, session: SessionData, offer_id: str, idempotency_key: str) -> ev.ApplicationRecorded: ...
+
+
+@dataclass(frozen=True)
+class StageInfo:
+    name: str
+    description: str
+    provided_by: str  # which part of the product provides it
+
+
+STAGES: dict[str, StageInfo] = {
+    "id_capture": StageInfo("id_capture", "ID-document portrait capture and quality check", "vision (issue #3)"),
+    "live_capture": StageInfo("live_capture", "live face capture with liveness check", "vision (issues #3, #4)"),
+    "face_match": StageInfo("face_match", "1:1 face match against the ID portrait", "vision (issue #3)"),
+    "credit_scoring": StageInfo("credit_scoring", "credit-limit estimate and offers", "cloud client (issue #6)"),
+    "application": StageInfo("application", "loan application submission", "cloud client (issue #6)"),
+}
+
+
+@dataclass
+class Stages:
+    id_capture: IdCaptureStage | None = None
+    live_capture: LiveCaptureStage | None = None
+    face_match: MatchStage | None = None
+    credit_scoring: ScoringStage | None = None
+    application: ApplicationStage | None = None
+
+    def missing(self) -> list[StageInfo]:
+        return [info for name, info in STAGES.items() if getattr(self, name) is None]

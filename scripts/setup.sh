@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# One-step setup on a fresh Debian 12 machine: system packages, a venv in .venv, the kiosk with test extras.
+# Safe to re-run. Needs root (or sudo) only for apt-get.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+  libgl1 libglib2.0-0   # OpenCV's shared-library needs
+  libportaudio2         # microphone driver (sounddevice)
+  alsa-utils            # aplay: speaker driver
+  espeak-ng             # text to speech
+  sox flac              # audio conversion for replay files
+)
+
+if command -v apt-get >/dev/null 2>&1; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${APT_PACKAGES[@]}" >/dev/null
+fi
+
+PYTHON="${PYTHON:-$(command -v python3.11 || command -v python3)}"
+if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+  echo "setup: Python 3.11 is required (found $("$PYTHON" --version 2>&1))" >&2
+  exit 1
+fi
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+.venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]"
+.venv/bin/python -c "import kiosk, cv2, onnxruntime" || { echo "setup: install failed" >&2; exit 1; }
+echo "setup: ready (.venv)"

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+MODELS_DIR = Path(os.environ.get("KIOSK_TEST_MODELS_DIR", SHARED / "models"))
+DATA_DIR = SHARED / "data"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch, tmp_path):
+    """Keep tests independent of the developer's KIOSK_* variables and of <checkout>/var."""
+    for key in list(os.environ):
+        if key.startswith("KIOSK_") and key != "KIOSK_TEST_MODELS_DIR":
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("KIOSK_DATA_DIR", str(tmp_path / "data"))
+
+
+@pytest.fixture
+def models_dir() -> Path:
+    assert MODELS_DIR.is_dir(), f"models directory missing: {MODELS_DIR} (../shared must sit beside the checkout)"
+    return MODELS_DIR
+
+
+@pytest.fixture
+def faces_dir() -> Path:
+    path = DATA_DIR / "faces" / "lfw-deepfunneled"
+    assert path.is_dir(), f"LFW images missing: {path}"
+    return path
+
+
+@pytest.fixture
+def audio_dir() -> Path:
+    path = DATA_DIR / "audio"
+    assert path.is_dir(), f"audio samples missing: {path}"
+    return path

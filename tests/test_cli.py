@@ -1,0 +1,132 @@
+"""The ``kiosk`` command as a user runs it: a real subprocess, real files, real models."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from edge_models.manifest import load_manifest
+
+
+def kiosk(*args, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "kiosk.cli", *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=120
+    )
+
+
+def test_help_lists_the_subcommands():
+    out = kiosk("--help")
+    assert out.returncode == 0
+    for command in ("run", "selftest", "models", "config", "version"):
+        assert command in out.stdout
+
+
+def test_version():
+    out = kiosk("version")
+    assert out.returncode == 0 and out.stdout.startswith("kiosk 0.1.0") and "onnxruntime" in out.stdout
+
+
+def test_models_verify_passes_on_shared_models(models_dir):
+    out = kiosk("models", "verify", "--models-dir", models_dir)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert f"{len(load_manifest().model)}/{len(load_manifest().model)} models verified" in out.stdout
+
+
+def test_models_verify_fails_clearly_on_a_corrupted_copy(models_dir, tmp_path):
+    spec = load_manifest().get("mobilefacenet_sirius_192d")
+    bundle = tmp_path / "models"
+    shutil.copytree(models_dir, bundle)
+    target = bundle / spec.file
+    target.chmod(0o644)
+    data = bytearray(target.read_bytes())
+    data[4096] ^= 0x55
+    target.write_bytes(bytes(data))
+    out = kiosk("models", "verify", "--models-dir", bundle)
+    assert out.returncode == 1
+    assert f"FAIL mobilefacenet_sirius_192d" in out.stdout
+    assert str(target) in out.stdout and spec.sha256 in out.stdout
+
+
+def test_models_install_then_verify(models_dir, tmp_path):
+    target = tmp_path / "installed"
+    out = kiosk("models", "install", "--from", models_dir, "--to", target, "--name", "yunet_2023mar")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "installed" in out.stdout and (target / "opencv_zoo" / "face_detection_yunet_2023mar.onnx").is_file()
+    out = kiosk("models", "install", "--from", tmp_path / "no-usb", "--to", target)
+    assert out.returncode == 1 and "not found" in out.stderr
+
+
+def test_bad_config_is_one_line_naming_the_key(tmp_path):
+    cfg = tmp_path / "kiosk.toml"
+    cfg.write_text("[journey]\nface_attempts = -1\n")
+    out = kiosk("--config", cfg, "config", "check")
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and "journey.face_attempts" in lines[0]
+
+
+def test_demo_walks_until_the_first_missing_stage_and_says_so():
+    out = kiosk("run", "--demo")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "attract -> language" in out.stdout and "consent -> id_capture" in out.stdout
+    assert "STOPPED: stage 'id_capture'" in out.stdout and "not available yet" in out.stdout
+    # Nothing downstream of the missing stage is shown as if it had happened.
+    for invented in ("-> match", "-> scoring", "-> offers"):
+        assert invented not in out.stdout
+
+
+def test_run_without_demo_explains_what_to_do():
+    out = kiosk("run")
+    assert out.returncode == 2 and "--demo" in out.stderr
+
+
+def _replay_config(tmp_path, faces_dir, audio_dir, camera_line):
+    cfg = tmp_path / "kiosk.toml"
+    cfg.write_text(
+        f"""
+[hardware.camera]
+{camera_line}
+[hardware.microphone]
+driver = "replay"
+replay_path = "{audio_dir / 'en' / 'ps_goforward.wav'}"
+[hardware.speaker]
+driver = "file"
+out_dir = "{tmp_path / 'speaker'}"
+[hardware.printer]
+driver = "escpos"
+device = "{tmp_path / 'lp0'}"
+"""
+    )
+    return cfg
+
+
+def test_selftest_with_replay_devices_passes(tmp_path, faces_dir, audio_dir):
+    image = faces_dir / "Abel_Pacheco" / "Abel_Pacheco_0001.jpg"
+    cfg = _replay_config(tmp_path, faces_dir, audio_dir, f'driver = "replay"\nreplay_path = "{image}"')
+    out = kiosk("--config", cfg, "selftest", "--json")
+    report = json.loads(out.stdout)
+    checks = {c["name"]: c for c in report["checks"]}
+    assert set(checks) == {"camera", "microphone", "speaker", "printer", "disk", "models"}
+    failed = {n: c["detail"] for n, c in checks.items() if not c["ok"]}
+    assert failed == {} and out.returncode == 0
+    assert "250x250" in checks["camera"]["detail"]
+    assert (tmp_path / "speaker" / "played_0001.wav").is_file()
+
+
+def test_selftest_reports_a_missing_camera(tmp_path, faces_dir, audio_dir):
+    cfg = _replay_config(tmp_path, faces_dir, audio_dir, 'driver = "opencv"\nindex = 57')
+    out = kiosk("--config", cfg, "selftest")
+    assert out.returncode == 1
+    camera_line = next(line for line in out.stdout.splitlines() if line.startswith("camera"))
+    assert "FAIL" in camera_line and "missing" in camera_line
+    assert "5/6 checks passed" in out.stdout
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_demo_in_both_languages(lang):
+    out = kiosk("run", "--demo", "--lang", lang)
+    assert f"Kiosk demo ({lang})" in out.stdout and out.returncode == 0

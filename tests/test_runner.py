@@ -1,0 +1,129 @@
+"""The runner between journey and world: device failures become error screens, missing stages say so."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from hardware.camera import Camera, ReplayCamera
+from hardware.errors import DeviceMissing
+from hardware.microphone import ReplayMicrophone
+from hardware.printer import EscPosFilePrinter
+from hardware.speaker import FileSpeaker
+from kiosk.devices import Devices
+from kiosk.journey import events as ev
+from kiosk.journey.session import BiometricSample
+from kiosk.journey.states import State
+from kiosk.runner import Runner
+from kiosk.stages import Stages
+from tests.journey_helpers import new_journey, walk_to
+
+
+class FrameGrabbingIdStage:
+    """Takes a real frame from the camera as the portrait; exercises the device path, not vision."""
+
+    def capture_id(self, camera: Camera, attempt: int) -> ev.IdCaptureResult:
+        frame = camera.read()
+        return ev.IdCaptureResult(ok=True, portrait=BiometricSample("id_portrait", frame.image))
+
+
+class FrameGrabbingLiveStage:
+    def capture_live(self, camera: Camera, attempt: int) -> ev.LiveCaptureResult:
+        frames = tuple(BiometricSample("live_frame", camera.read().image) for _ in range(3))
+        return ev.LiveCaptureResult(ok=True, frames=frames, liveness_score=None)
+
+
+@pytest.fixture
+def devices(tmp_path, faces_dir, audio_dir):
+    images = sorted((faces_dir / "Abel_Pacheco").glob("*.jpg"))
+
+    def build(disconnect_after=None, printer_path=None):
+        return Devices(
+            camera=ReplayCamera(images, disconnect_after=disconnect_after),
+            microphone=ReplayMicrophone(audio_dir / "en" / "ps_goforward.wav"),
+            speaker=FileSpeaker(tmp_path / "spk"),
+            printer=EscPosFilePrinter(printer_path or tmp_path / "lp0"),
+        )
+
+    return build
+
+
+def clock():
+    counter = itertools.count()
+    return lambda: float(next(counter))
+
+
+def start(runner):
+    for event in (ev.StartPressed(), ev.LanguageChosen(language="zh"), ev.ConsentGiven(agreed=True)):
+        runner.send(event)
+
+
+def test_missing_stage_becomes_a_stage_unavailable_error_screen(devices):
+    runner = Runner(new_journey(), devices(), Stages(), clock=clock())
+    start(runner)
+    assert runner.journey.state is State.ERROR
+    error = runner.journey.data.error
+    assert error.code == "stage_unavailable" and error.detail == "id_capture"
+
+
+def test_camera_unplugged_mid_stream_becomes_an_error_screen_and_wipes_nothing_it_should_keep(devices):
+    stages = Stages(id_capture=FrameGrabbingIdStage(), live_capture=FrameGrabbingLiveStage())
+    runner = Runner(new_journey(), devices(disconnect_after=2), stages, clock=clock())
+    start(runner)
+    # ID frame read (1), then the live stage reads frame 2 and fails on frame 3: the camera "unplugs".
+    assert runner.journey.state is State.ERROR
+    assert runner.journey.data.error.code == "camera_disconnected"
+    assert runner.journey.data.error.resume_state == "live_capture"
+    assert runner.journey.data.biometrics.id_portrait is not None  # retry can resume without a new ID photo
+    runner.send(ev.Cancel())
+    assert runner.journey.state is State.END and runner.journey.data.biometrics.is_empty
+
+
+def test_missing_camera_at_capture_start(devices, tmp_path):
+    d = devices()
+    d.camera = ReplayCamera(tmp_path / "unplugged.jpg")
+    runner = Runner(new_journey(), d, Stages(id_capture=FrameGrabbingIdStage()), clock=clock())
+    start(runner)
+    assert runner.journey.state is State.ERROR and runner.journey.data.error.code == "camera_missing"
+
+
+def test_stage_results_are_stamped_with_the_runner_clock(devices):
+    stages = Stages(id_capture=FrameGrabbingIdStage(), live_capture=FrameGrabbingLiveStage())
+    runner = Runner(new_journey(), devices(), stages, clock=clock())
+    transitions = []
+    runner.on_transition = transitions.append
+    start(runner)
+    assert [t.state for t in transitions][-3:] == [State.LIVE_CAPTURE, State.MATCH, State.ERROR]
+    assert runner.journey.last_activity > 0
+
+
+def test_camera_is_closed_when_the_session_ends(devices):
+    opened = []
+
+    class TrackingCamera(ReplayCamera):
+        def open(self):
+            opened.append(True)
+            super().open()
+
+        def close(self):
+            opened.clear()
+            super().close()
+
+    d = devices()
+    d.camera = TrackingCamera(d.camera._paths)
+    runner = Runner(new_journey(), d, Stages(id_capture=FrameGrabbingIdStage()), clock=clock())
+    start(runner)
+    runner.send(ev.Cancel())
+    assert opened == [] and runner.journey.state is State.END
+
+
+def test_receipt_printer_failure_does_not_undo_the_application(devices, tmp_path, caplog):
+    d = devices(printer_path=tmp_path / "gone" / "lp0")
+    runner = Runner(new_journey(), d, Stages(), clock=clock())
+    runner.journey = walk_to(State.CONFIRMATION)
+    runner.send(ev.ApplicationRecorded(reference="APP-7", queued=False))
+    assert runner.journey.state is State.CONFIRMATION and runner.journey.data.application_ref == "APP-7"
+    assert any(r.msg == "receipt not printed" for r in caplog.records)
+    with pytest.raises(DeviceMissing):
+        d.printer.open()
