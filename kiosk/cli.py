@@ -97,6 +97,49 @@ def cmd_models(args: argparse.Namespace) -> int:
     return EXIT_OK if bad == 0 else EXIT_FAIL
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    from vision.image_io import ImageInputError, load_image
+    from vision.verifier import FaceVerifier, VerificationInputError, collect_images
+
+    config = _config(args)
+    try:
+        id_frame = load_image(args.id)
+        live_frames = [load_image(p) for p in collect_images(args.live)]
+        verifier = FaceVerifier.from_config(config)
+        result = verifier.verify(id_frame, live_frames)
+    except (ImageInputError, VerificationInputError) as exc:
+        print(f"kiosk: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(json.dumps(result.as_json(), indent=2))
+    return EXIT_OK
+
+
+def cmd_eval_faces(args: argparse.Namespace) -> int:
+    from vision.detectors import build_detector
+    from vision.encoder import FaceEncoder
+    from vision.evaluation.faces import build_calibrations, evaluate_faces, evaluate_synthetic_id, format_report
+    from vision.recognizers import build_recognizer
+
+    config = _config(args)
+    allow = config.license_policy == "allow_noncommercial"
+    names = args.recognizer or ["mobilefacenet", "dlib_resnet"]
+    encoder = FaceEncoder(
+        build_detector(args.detector, config.models_dir, allow),
+        {n: build_recognizer(n, config.models_dir, allow, args.flip, config.vision.threads) for n in names},
+    )
+    if args.synthetic_id:
+        print("SYNTHETIC ID-vs-live: image1 of each pair printed on a rendered ID card in a camera scene")
+        report = evaluate_synthetic_id(args.pairs, args.images, encoder)
+    else:
+        report, pairs, encoded = evaluate_faces(args.pairs, args.images, encoder)
+        if args.write_calibration:
+            for calibration in build_calibrations(pairs, encoded, args.detector, args.flip, args.pairs.name):
+                path = calibration.save(args.write_calibration / f"{calibration.name}.json")
+                print(f"wrote {path}")
+    print(json.dumps(report, indent=2, default=str) if args.json else format_report(report))
+    return EXIT_OK
+
+
 def cmd_config(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     if args.config_cmd == "show":
@@ -131,6 +174,25 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--to", help="target directory (default: config models_dir)")
     m.add_argument("--name", action="append", help="only this model (repeatable)")
     p.set_defaults(func=cmd_models)
+
+    p = sub.add_parser("verify", help="1:1 face verification: ID image vs live image(s); prints JSON")
+    p.add_argument("--id", type=Path, required=True, help="photo or scan of the ID document")
+    p.add_argument("--live", type=Path, required=True, help="live face image, or a folder of frames")
+    p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("eval", help="accuracy evaluations on data sets")
+    esub = p.add_subparsers(dest="eval_cmd", required=True, metavar="WHAT")
+    e = esub.add_parser("faces", help="face verification on a pairs CSV (image1,image2,same_person[,fold])")
+    e.add_argument("--pairs", type=Path, required=True)
+    e.add_argument("--images", type=Path, required=True, help="root the CSV's image paths are relative to")
+    e.add_argument("--detector", choices=["yunet", "scrfd"], default="yunet")
+    e.add_argument("--recognizer", action="append", choices=["mobilefacenet", "dlib_resnet"],
+                   help="repeatable; default both, plus their fusion")
+    e.add_argument("--flip", action=argparse.BooleanOptionalAction, default=True, help="horizontal-flip TTA")
+    e.add_argument("--synthetic-id", action="store_true", help="image1 rendered onto a synthetic ID card scene")
+    e.add_argument("--write-calibration", type=Path, metavar="DIR", help="write threshold calibration files")
+    e.add_argument("--json", action="store_true")
+    e.set_defaults(func=cmd_eval_faces)
 
     p = sub.add_parser("config", help="validate or show the configuration")
     csub = p.add_subparsers(dest="config_cmd", required=True, metavar="ACTION")

@@ -97,6 +97,17 @@ class HardwareSettings(_Section):
     printer: PrinterSettings = PrinterSettings()
 
 
+class VisionSettings(_Section):
+    detector: Literal["yunet", "scrfd"] = "yunet"
+    # A calibration file in vision/calibration/ names the recognizer(s), TTA and thresholds together.
+    calibration: str = "mobilefacenet_flip"
+    fmr_target: Literal[1e-2, 1e-3, 1e-4] = 1e-3
+    threads: int = Field(2, ge=1, le=8)
+    live_frames_used: int = Field(3, ge=1, le=10)  # best-quality live frames that enter the match
+    id_capture_frames: int = Field(40, ge=1, le=600)  # camera frames tried per ID attempt
+    live_capture_frames: int = Field(15, ge=3, le=600)
+
+
 class LoggingSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     max_bytes: int = Field(5_000_000, ge=10_000)
@@ -122,6 +133,7 @@ class KioskConfig(BaseSettings):
     cloud: CloudSettings = CloudSettings()
     journey: JourneySettings = JourneySettings()
     hardware: HardwareSettings = HardwareSettings()
+    vision: VisionSettings = VisionSettings()
     logging: LoggingSettings = LoggingSettings()
 
     @classmethod

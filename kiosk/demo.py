@@ -5,6 +5,7 @@ Stages that have not landed yet are reported plainly and the demo stops there; n
 
 from __future__ import annotations
 
+import shutil
 import sys
 import time
 from dataclasses import dataclass
@@ -19,7 +20,9 @@ from kiosk.journey.machine import Journey, Transition
 from kiosk.journey.session import ApplicantDetails
 from kiosk.journey.states import State
 from kiosk.runner import Runner, limits_from_config
-from kiosk.stages import STAGES, Stages
+from kiosk.stages import STAGES, build_stages
+from edge_models.verify import ModelError
+from vision.matching import CalibrationError
 
 SHARED_DATA = CHECKOUT_ROOT.parent / "shared" / "data"
 
@@ -30,23 +33,35 @@ class DemoError(Exception):
 
 @dataclass(frozen=True)
 class DemoAssets:
-    id_image: Path
-    live_frames: tuple[Path, ...]
+    camera_dir: Path  # replayed in name order: the ID card scene first, then the customer's face
 
 
-def find_demo_assets(data_root: Path = SHARED_DATA) -> DemoAssets:
+def prepare_demo_assets(out_dir: Path, data_root: Path = SHARED_DATA) -> DemoAssets:
+    """The replay camera's frames: a SYNTHETIC ID card (an LFW portrait printed on a rendered card,
+    photographed at 640x480), then other LFW photos of the same person as the live face."""
+    import cv2
+
+    from vision.evaluation.synthetic_id import render_scene
+    from vision.image_io import load_image
+
     person = data_root / "faces" / "lfw-deepfunneled" / "Abel_Pacheco"
     files = sorted(person.glob("*.jpg"))
     if len(files) < 2:
         raise DemoError(f"demo replay images not found under {person} (is ../shared beside the checkout?)")
-    return DemoAssets(id_image=files[0], live_frames=tuple(files[1:]))
+    camera_dir = out_dir / "camera"
+    shutil.rmtree(camera_dir, ignore_errors=True)
+    camera_dir.mkdir(parents=True)
+    cv2.imwrite(str(camera_dir / "00_id_card_scene_SYNTHETIC.jpg"), render_scene(load_image(files[0]), seed=1))
+    for i, live in enumerate(files[1:], start=1):
+        shutil.copy(live, camera_dir / f"{i:02d}_live_{live.name}")
+    return DemoAssets(camera_dir)
 
 
 def demo_config(config: KioskConfig, assets: DemoAssets) -> KioskConfig:
     hw = config.hardware.model_copy(
         update={
             "camera": config.hardware.camera.model_copy(
-                update={"driver": "replay", "replay_path": assets.id_image, "replay_loop": True}
+                update={"driver": "replay", "replay_path": assets.camera_dir, "replay_loop": True}
             ),
             "speaker": config.hardware.speaker.model_copy(
                 update={"driver": "file", "out_dir": config.data_dir / "demo" / "speaker"}
@@ -84,8 +99,8 @@ class ScriptedCustomer:
         return None
 
 
-def run_demo(config: KioskConfig, language: str = "en", out: TextIO = sys.stdout, stages: Stages | None = None) -> int:
-    assets = find_demo_assets()
+def run_demo(config: KioskConfig, language: str = "en", out: TextIO = sys.stdout) -> int:
+    assets = prepare_demo_assets(config.data_dir / "demo")
     config = demo_config(config, assets)
     t0 = time.monotonic()
 
@@ -97,14 +112,16 @@ def run_demo(config: KioskConfig, language: str = "en", out: TextIO = sys.stdout
 
     try:
         devices = build_devices(config.hardware, config.data_dir)
-    except DeviceError as exc:
+        stages = build_stages(config)
+    except (DeviceError, ModelError, CalibrationError) as exc:
         print(f"demo cannot start: {exc}", file=out)
         return 1
     journey = Journey(limits_from_config(config), now=time.monotonic())
-    runner = Runner(journey, devices, stages or Stages(), on_transition=show)
+    runner = Runner(journey, devices, stages, on_transition=show)
     customer = ScriptedCustomer(language)
-    print(f"Kiosk demo ({language}): replay camera {assets.id_image.name}, scripted customer", file=out)
-    missing = (stages or Stages()).missing()
+    frames = ", ".join(p.name for p in sorted(assets.camera_dir.iterdir()))
+    print(f"Kiosk demo ({language}): replay camera [{frames}], scripted customer", file=out)
+    missing = stages.missing()
     if missing:
         print("Stages not available yet: " + ", ".join(m.name for m in missing), file=out)
     for _ in range(100):  # a full journey is ~15 transitions; the bound stops a runaway loop

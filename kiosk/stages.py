@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from hardware.camera import Camera
+from kiosk.config import KioskConfig
 from kiosk.journey import events as ev
 from kiosk.journey.session import BiometricVault, SessionData
 
@@ -44,7 +45,7 @@ class StageInfo:
 
 STAGES: dict[str, StageInfo] = {
     "id_capture": StageInfo("id_capture", "ID-document portrait capture and quality check", "vision (issue #3)"),
-    "live_capture": StageInfo("live_capture", "live face capture with liveness check", "vision (issues #3, #4)"),
+    "live_capture": StageInfo("live_capture", "live face capture with liveness check", "vision liveness (issue #4)"),
     "face_match": StageInfo("face_match", "1:1 face match against the ID portrait", "vision (issue #3)"),
     "credit_scoring": StageInfo("credit_scoring", "credit-limit estimate and offers", "cloud client (issue #6)"),
     "application": StageInfo("application", "loan application submission", "cloud client (issue #6)"),
@@ -61,3 +62,15 @@ class Stages:
 
     def missing(self) -> list[StageInfo]:
         return [info for name, info in STAGES.items() if getattr(self, name) is None]
+
+
+def build_stages(config: KioskConfig) -> Stages:
+    """Every stage this build provides, loaded and verified now (a bad model fails here, loudly)."""
+    from vision.stages import VisionFaceMatch, VisionIdCapture
+    from vision.verifier import FaceVerifier
+
+    verifier = FaceVerifier.from_config(config)
+    return Stages(
+        id_capture=VisionIdCapture(verifier, config.vision.id_capture_frames),
+        face_match=VisionFaceMatch(verifier),
+    )

@@ -20,20 +20,20 @@ def _isolated_env(monkeypatch, tmp_path):
     monkeypatch.setenv("KIOSK_DATA_DIR", str(tmp_path / "data"))
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def models_dir() -> Path:
     assert MODELS_DIR.is_dir(), f"models directory missing: {MODELS_DIR} (../shared must sit beside the checkout)"
     return MODELS_DIR
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def faces_dir() -> Path:
     path = DATA_DIR / "faces" / "lfw-deepfunneled"
     assert path.is_dir(), f"LFW images missing: {path}"
     return path
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def audio_dir() -> Path:
     path = DATA_DIR / "audio"
     assert path.is_dir(), f"audio samples missing: {path}"

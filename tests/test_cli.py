@@ -73,7 +73,9 @@ def test_demo_walks_until_the_first_missing_stage_and_says_so():
     out = kiosk("run", "--demo")
     assert out.returncode == 0, out.stdout + out.stderr
     assert "attract -> language" in out.stdout and "consent -> id_capture" in out.stdout
-    assert "STOPPED: stage 'id_capture'" in out.stdout and "not available yet" in out.stdout
+    # The real vision stage reads the synthetic ID card from the replay camera and accepts it.
+    assert "id_capture -> live_capture" in out.stdout and "on IdCaptureResult" in out.stdout
+    assert "STOPPED: stage 'live_capture'" in out.stdout and "not available yet" in out.stdout
     # Nothing downstream of the missing stage is shown as if it had happened.
     for invented in ("-> match", "-> scoring", "-> offers"):
         assert invented not in out.stdout

@@ -1,0 +1,239 @@
+"""Face verification with the real models on LFW images and synthetic ID cards."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+
+from edge_models.verify import LicenseRefused
+from hardware.camera import ReplayCamera
+from kiosk.config import load_config
+from kiosk.journey.session import BiometricSample, BiometricVault
+from vision.detectors import build_detector
+from vision.evaluation.synthetic_id import render_scene
+from vision.id_portrait import extract_portrait, find_card
+from vision.image_io import ImageInputError, decode_image_bytes, load_image
+from vision.matching import Calibration, CalibrationError, Matcher
+from vision.quality import LIVE, assess
+from vision.stages import VisionFaceMatch, VisionIdCapture
+from vision.verifier import FaceVerifier, VerificationInputError
+
+
+@pytest.fixture(scope="module")
+def verifier():
+    return FaceVerifier.from_config(load_config())
+
+
+@pytest.fixture(scope="module")
+def lfw_pairs():
+    from tests.conftest import DATA_DIR
+
+    with (DATA_DIR / "faces" / "pairs.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    root = DATA_DIR / "faces"
+    genuine = [(root / r["image1"], root / r["image2"]) for r in rows if r["same_person"] == "1"][:6]
+    impostor = [(root / r["image1"], root / r["image2"]) for r in rows if r["same_person"] == "0"][:6]
+    return genuine, impostor
+
+
+def test_same_and_different_people_get_the_right_decision(verifier, lfw_pairs):
+    genuine, impostor = lfw_pairs
+    for a, b in genuine:
+        result = verifier.verify(load_image(a), [load_image(b)])
+        assert result.decision.matched, (a.name, b.name, result.decision.score)
+    for a, b in impostor:
+        result = verifier.verify(load_image(a), [load_image(b)])
+        assert not result.decision.matched, (a.name, b.name, result.decision.score)
+    assert result.decision.fmr_target == 1e-3
+    assert result.decision.threshold == Calibration.named("mobilefacenet_flip").thresholds["1e-03"]
+
+
+def test_id_card_scene_matches_the_same_person_only(verifier, faces_dir):
+    card_source = load_image(faces_dir / "Angela_Bassett" / "Angela_Bassett_0001.jpg")
+    scene = render_scene(card_source, seed=7)
+    same = verifier.verify(scene, [load_image(faces_dir / "Angela_Bassett" / "Angela_Bassett_0005.jpg")])
+    other = verifier.verify(scene, [load_image(faces_dir / "Dwayne_Wade" / "Dwayne_Wade_0001.jpg")])
+    assert same.decision.matched and not other.decision.matched
+    assert same.id_quality.ok
+
+
+def test_card_is_found_and_rectified(verifier, faces_dir):
+    scene = render_scene(load_image(faces_dir / "Abel_Pacheco" / "Abel_Pacheco_0001.jpg"), seed=3)
+    assert find_card(scene) is not None
+    portrait = extract_portrait(scene, verifier.encoder.detector)
+    assert portrait.card_found and portrait.face is not None
+    h, w = portrait.document.shape[:2]
+    assert abs(w / h - 856 / 540) < 0.02
+
+
+def test_multi_frame_uses_best_quality_frames(verifier, faces_dir):
+    good = load_image(faces_dir / "Abel_Pacheco" / "Abel_Pacheco_0004.jpg")
+    blurred = cv2.GaussianBlur(good, (0, 0), 6)
+    id_image = load_image(faces_dir / "Abel_Pacheco" / "Abel_Pacheco_0001.jpg")
+    frames = [blurred, np.full_like(good, 120), good, blurred]
+    verifier_one = FaceVerifier(verifier.encoder, verifier.matcher, live_frames_used=1)
+    result = verifier_one.verify(id_image, frames)
+    assert result.frames_used == [2]
+    assert result.live_quality[1].reasons == ("no_face",) and "blurry" in result.live_quality[0].reasons
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "empty file"),
+        (b"definitely not an image", "not a readable image"),
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, "not a readable image"),
+    ],
+)
+def test_bad_bytes_are_clear_errors(data, message):
+    with pytest.raises(ImageInputError, match=message):
+        decode_image_bytes(data, "upload")
+
+
+def test_truncated_jpeg_and_huge_dimensions(tmp_path, faces_dir):
+    data = (faces_dir / "Abel_Pacheco" / "Abel_Pacheco_0001.jpg").read_bytes()
+    with pytest.raises(ImageInputError, match="corrupt or truncated|not a readable"):
+        decode_image_bytes(data[:300], "cut.jpg")
+    huge = cv2.imencode(".png", np.zeros((9000, 9000), np.uint8))[1].tobytes()  # 81 MP, small file
+    with pytest.raises(ImageInputError, match="too large|implausibly large"):
+        decode_image_bytes(huge, "huge.png")
+    with pytest.raises(ImageInputError, match="file not found"):
+        load_image(tmp_path / "absent.jpg")
+    with pytest.raises(ImageInputError, match="is a folder"):
+        load_image(tmp_path)
+
+
+def test_faceless_inputs_are_clear_errors(verifier, faces_dir):
+    blank = np.full((480, 640, 3), 128, np.uint8)
+    face = load_image(faces_dir / "Abel_Pacheco" / "Abel_Pacheco_0001.jpg")
+    with pytest.raises(VerificationInputError, match="no face found on the ID"):
+        verifier.verify(blank, [face])
+    with pytest.raises(VerificationInputError, match="no face found in the live"):
+        verifier.verify(face, [blank, blank])
+
+
+def _reasons(verifier, image):
+    return assess(image, verifier.encoder.detect(image), LIVE).reasons
+
+
+@pytest.fixture(scope="module")
+def live_face(faces_dir):
+    # A 640x480 "camera frame" with the LFW face at kiosk distance.
+    face = load_image(faces_dir / "Angela_Bassett" / "Angela_Bassett_0005.jpg")
+    frame = np.full((480, 640, 3), 110, np.uint8)
+    frame[60:410, 145:495] = cv2.resize(face, (350, 350))
+    return frame
+
+
+def test_good_frame_passes_quality(verifier, live_face):
+    assert _reasons(verifier, live_face) == ()
+
+
+@pytest.mark.parametrize(
+    ("degrade", "reason"),
+    [
+        (lambda f: (f * 0.25).astype(np.uint8), "too_dark"),
+        (lambda f: np.clip(f.astype(int) + 140, 0, 255).astype(np.uint8), "too_bright"),
+        (lambda f: cv2.GaussianBlur(f, (0, 0), 4), "blurry"),
+        (lambda f: cv2.resize(f, (160, 120), interpolation=cv2.INTER_AREA), "move_closer"),
+        (lambda f: cv2.warpAffine(f, cv2.getRotationMatrix2D((320, 235), 35, 1.0), (640, 480), borderValue=(110, 110, 110)), "head_tilted"),
+    ],
+)
+def test_quality_reasons_fire_on_degraded_frames(verifier, live_face, degrade, reason):
+    assert reason in _reasons(verifier, degrade(live_face))
+
+
+def test_glare_on_the_face_is_reported(verifier, live_face):
+    frame = live_face.copy()
+    cv2.circle(frame, (330, 170), 30, (255, 255, 255), -1)  # a specular patch on the forehead
+    assert _reasons(verifier, frame) == ("glare",)
+
+
+def test_license_policy_refuses_scrfd_unless_allowed(models_dir, faces_dir):
+    with pytest.raises(LicenseRefused, match="scrfd_500m"):
+        build_detector("scrfd", models_dir)
+    scrfd = build_detector("scrfd", models_dir, allow_noncommercial=True)
+    yunet = build_detector("yunet", models_dir)
+    image = load_image(faces_dir / "Abel_Pacheco" / "Abel_Pacheco_0001.jpg")
+    a, b = scrfd.detect(image)[0], yunet.detect(image)[0]
+    assert a.landmarks.shape == (5, 2)
+    assert float(np.mean(np.linalg.norm(a.landmarks - b.landmarks, axis=1))) < 6.0  # same points, same order
+
+
+def test_scrfd_with_a_yunet_calibration_is_refused(monkeypatch):
+    config = load_config(license_policy="allow_noncommercial", vision={"detector": "scrfd"})
+    with pytest.raises(CalibrationError, match="measured with detector 'yunet'"):
+        FaceVerifier.from_config(config)
+
+
+def test_calibration_names_its_data_and_rejects_uncalibrated_fmr():
+    calibration = Calibration.named("mobilefacenet_flip")
+    assert calibration.data["impostor_pairs"] > 1_000_000 and calibration.flip_tta
+    assert calibration.thresholds["1e-04"] > calibration.thresholds["1e-03"] > calibration.thresholds["1e-02"]
+    with pytest.raises(CalibrationError, match="no threshold for FMR 1e-05"):
+        Matcher(calibration, 1e-5)
+    with pytest.raises(CalibrationError, match="no calibration named"):
+        Calibration.named("sface")
+
+
+def test_matcher_averages_probe_scores():
+    calibration = Calibration("t", ("m",), False, "yunet", {}, {"m": 1.0}, {"1e-03": 0.5}, {})
+    ref = {"m": np.array([1.0, 0.0])}
+    close, far = {"m": np.array([0.9, np.sqrt(1 - 0.81)])}, {"m": np.array([0.0, 1.0])}
+    decision = Matcher(calibration, 1e-3).decide(ref, [close, far])
+    assert decision.score == pytest.approx(0.45) and not decision.matched
+
+
+def test_id_capture_stage_reads_until_a_usable_card(verifier, faces_dir, tmp_path):
+    blank = tmp_path / "0_blank.png"
+    cv2.imwrite(str(blank), np.full((480, 640, 3), 90, np.uint8))
+    scene = tmp_path / "1_card.png"
+    cv2.imwrite(str(scene), render_scene(load_image(faces_dir / "Abel_Pacheco" / "Abel_Pacheco_0001.jpg"), 5))
+    camera = ReplayCamera([blank, blank, scene], loop=False)
+    camera.open()
+    result = VisionIdCapture(verifier, max_frames=10).capture_id(camera, 1)
+    assert result.ok and result.portrait.kind == "id_portrait" and "face" in result.portrait.meta
+    camera = ReplayCamera([blank], loop=True)
+    camera.open()
+    failed = VisionIdCapture(verifier, max_frames=4).capture_id(camera, 1)
+    assert not failed.ok and failed.reasons == ("card_not_found",)
+
+
+def test_match_stage_uses_the_vault_and_stores_the_embedding_there(verifier, faces_dir):
+    id_image = render_scene(load_image(faces_dir / "Abel_Pacheco" / "Abel_Pacheco_0001.jpg"), 11)
+    portrait = verifier.id_portrait(id_image)
+    vault = BiometricVault(id_portrait=BiometricSample("id_portrait", portrait.document, {"face": portrait.face}))
+    for name in ("Abel_Pacheco_0004.jpg", "Abel_Pacheco_0002.jpg"):
+        obs = verifier.observe_live(load_image(faces_dir / "Abel_Pacheco" / name))
+        vault.live_samples.append(BiometricSample("live_frame", obs.image, {"face": obs.detection, "quality": obs.quality}))
+    result = VisionFaceMatch(verifier).match(vault)
+    assert result.matched and result.score > result.threshold
+    assert "id" in vault.embeddings
+    vault.wipe()
+    assert vault.is_empty
+
+
+def test_verify_cli_prints_json_and_fails_clearly(faces_dir, tmp_path):
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "kiosk.cli", "verify", *map(str, args)],
+                              capture_output=True, text=True, timeout=120)
+
+    out = run("--id", faces_dir / "Abel_Pacheco" / "Abel_Pacheco_0001.jpg", "--live", faces_dir / "Abel_Pacheco")
+    assert out.returncode == 0, out.stderr
+    decision = json.loads(out.stdout)
+    assert decision["match"] is True and decision["fmr_target"] == 0.001
+    assert set(decision) >= {"match", "score", "threshold", "fmr_target", "id_quality", "live_quality"}
+    blank = tmp_path / "blank.png"
+    cv2.imwrite(str(blank), np.full((200, 200, 3), 128, np.uint8))
+    out = run("--id", blank, "--live", faces_dir / "Abel_Pacheco")
+    assert out.returncode == 2 and "no face found on the ID document" in out.stderr
+    junk = tmp_path / "junk.jpg"
+    junk.write_bytes(b"junk")
+    out = run("--id", junk, "--live", blank)
+    assert out.returncode == 2 and "junk.jpg: not a readable image" in out.stderr

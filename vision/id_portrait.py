@@ -1,0 +1,102 @@
+"""Find an ID card in a camera frame, rectify it, and find the portrait face on it.
+
+A frame that is itself a scan of the card (the card fills the image) is handled too: when no card outline
+is found but a face is, the whole image is treated as the document.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from vision.detectors.base import FaceDetector
+from vision.quality import ID_PORTRAIT, assess
+from vision.types import Detection, QualityReport
+
+# ID-1 format (ISO/IEC 7810: 85.60 x 53.98 mm), rectified at 10 px/mm.
+CARD_W, CARD_H = 856, 540
+CARD_ASPECT = CARD_W / CARD_H
+MIN_CARD_AREA = 0.12  # of the frame: smaller outlines are too far away to read the portrait
+MAX_CORNER_SKEW_DEG = 25.0
+
+
+@dataclass(eq=False)
+class IdPortrait:
+    document: np.ndarray  # the rectified card (or the scan), BGR; biometric data
+    face: Detection | None  # the portrait face, in ``document`` coordinates
+    quality: QualityReport
+    card_found: bool
+
+
+def _order_corners(pts: np.ndarray) -> np.ndarray:
+    """Top-left, top-right, bottom-right, bottom-left."""
+    s, d = pts.sum(1), np.diff(pts, axis=1).ravel()
+    return np.array([pts[np.argmin(s)], pts[np.argmin(d)], pts[np.argmax(s)], pts[np.argmax(d)]], np.float32)
+
+
+def _corner_skew(quad: np.ndarray) -> float:
+    worst = 0.0
+    for i in range(4):
+        a, b, c = quad[i - 1], quad[i], quad[(i + 1) % 4]
+        v1, v2 = a - b, c - b
+        cos = float(np.dot(v1, v2) / (np.linalg.norm(v1) * np.linalg.norm(v2) + 1e-9))
+        worst = max(worst, abs(np.degrees(np.arccos(np.clip(cos, -1, 1))) - 90))
+    return worst
+
+
+def find_card(frame: np.ndarray) -> np.ndarray | None:
+    """The card's four corners (ordered), or None when no card-shaped outline is in view."""
+    gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+    gray = cv2.GaussianBlur(gray, (5, 5), 0)
+    edges = cv2.dilate(cv2.Canny(gray, 30, 100), np.ones((3, 3), np.uint8))
+    contours, _ = cv2.findContours(edges, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    frame_area = frame.shape[0] * frame.shape[1]
+    for contour in sorted(contours, key=cv2.contourArea, reverse=True)[:5]:
+        if cv2.contourArea(contour) < MIN_CARD_AREA * frame_area:
+            break
+        approx = cv2.approxPolyDP(contour, 0.02 * cv2.arcLength(contour, True), True)
+        if len(approx) != 4 or not cv2.isContourConvex(approx):
+            continue
+        quad = _order_corners(approx.reshape(4, 2).astype(np.float32))
+        width = (np.linalg.norm(quad[1] - quad[0]) + np.linalg.norm(quad[2] - quad[3])) / 2
+        height = (np.linalg.norm(quad[3] - quad[0]) + np.linalg.norm(quad[2] - quad[1])) / 2
+        aspect = max(width, height) / max(min(width, height), 1)
+        if abs(aspect - CARD_ASPECT) / CARD_ASPECT < 0.3:
+            return quad
+    return None
+
+
+def rectify(frame: np.ndarray, quad: np.ndarray) -> np.ndarray:
+    width = np.linalg.norm(quad[1] - quad[0])
+    height = np.linalg.norm(quad[3] - quad[0])
+    if height > width:  # card held in portrait orientation: rotate so the long side is horizontal
+        quad = np.roll(quad, -1, axis=0)
+        width = height
+    # Rectify at the card's size in the frame (capped at ID-1 at 10 px/mm): upsampling only adds blur.
+    out_w = int(min(CARD_W, max(width, 200)))
+    out_h = round(out_w / CARD_ASPECT)
+    target = np.array([[0, 0], [out_w - 1, 0], [out_w - 1, out_h - 1], [0, out_h - 1]], np.float32)
+    return cv2.warpPerspective(frame, cv2.getPerspectiveTransform(quad, target), (out_w, out_h))
+
+
+def extract_portrait(frame: np.ndarray, detector: FaceDetector) -> IdPortrait:
+    quad = find_card(frame)
+    document = rectify(frame, quad) if quad is not None else frame
+    faces = detector.detect(document)
+    if quad is not None and not faces:
+        # The outline may be the card's back or a different rectangle; fall back to the raw frame.
+        document, faces, quad = frame, detector.detect(frame), None
+    face = max(faces, key=lambda d: d.box[2] * d.box[3]) if faces else None
+    # Only the largest face counts: many ID cards carry a second, small "ghost" copy of the portrait.
+    quality = assess(document, [face] if face else [], ID_PORTRAIT)
+    reasons = list(quality.reasons)
+    if not faces:
+        reasons = ["card_not_found"]
+    elif quad is not None and _corner_skew(quad) > MAX_CORNER_SKEW_DEG:
+        reasons.append("tilt_card")
+    if "head_tilted" in reasons:  # on a document the fix is to straighten the card, not the head
+        reasons[reasons.index("head_tilted")] = "tilt_card"
+    report = QualityReport(not reasons, tuple(reasons), quality.score, quality.metrics)
+    return IdPortrait(document, face, report, quad is not None)
