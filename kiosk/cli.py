@@ -140,6 +140,34 @@ def cmd_eval_faces(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_eval_liveness(args: argparse.Namespace) -> int:
+    from vision.evaluation import liveness as ev_live
+    from vision.liveness.engine import LivenessEngine
+    from vision.verifier import FaceVerifier
+
+    config = _config(args)
+    verifier = FaceVerifier.from_config(config)
+    engine = LivenessEngine.from_config(config, verifier)
+    detector = verifier.encoder.detector
+    lines = []
+    if args.real or args.attack:
+        sets = ev_live.load_sets(args.real or [], args.attack or [])
+        lines += ev_live.format_passive("Given images", ev_live.passive_eval(sets, detector, engine.passive, engine.passive_threshold))
+    faces_root = args.faces or config.models_dir.parent / "data" / "faces" / "lfw-deepfunneled"
+    if args.synthetic:
+        sets = ev_live.synthetic_passive_sets(faces_root, args.synthetic)
+        report = ev_live.passive_eval(sets, detector, engine.passive, engine.passive_threshold)
+        lines += ev_live.format_passive(f"SYNTHETIC print/replay attacks from {args.synthetic} LFW people", report)
+    if args.sequences:
+        actors = ev_live.find_actors(faces_root, detector, engine.mesh, args.sequences)
+        lines += ev_live.format_sequences(ev_live.sequence_eval(engine, actors))
+    if not lines:
+        print("kiosk: nothing to evaluate: give --real/--attack, --synthetic N or --sequences N", file=sys.stderr)
+        return EXIT_USAGE
+    print("\n".join(lines))
+    return EXIT_OK
+
+
 def cmd_config(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     if args.config_cmd == "show":
@@ -193,6 +221,14 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--write-calibration", type=Path, metavar="DIR", help="write threshold calibration files")
     e.add_argument("--json", action="store_true")
     e.set_defaults(func=cmd_eval_faces)
+
+    e = esub.add_parser("liveness", help="APCER per attack type and BPCER (ISO/IEC 30107-3)")
+    e.add_argument("--real", type=Path, nargs="+", help="bona fide images or folders")
+    e.add_argument("--attack", type=Path, nargs="+", help="attack images or folders (sub-folders = attack types)")
+    e.add_argument("--synthetic", type=int, metavar="N", help="also N people's SYNTHETIC print/replay attacks")
+    e.add_argument("--sequences", type=int, metavar="N", help="also active challenges on N SYNTHETIC actors")
+    e.add_argument("--faces", type=Path, help="LFW-style folder for --synthetic/--sequences (default: shared data)")
+    e.set_defaults(func=cmd_eval_liveness)
 
     p = sub.add_parser("config", help="validate or show the configuration")
     csub = p.add_subparsers(dest="config_cmd", required=True, metavar="ACTION")

@@ -105,7 +105,14 @@ class VisionSettings(_Section):
     threads: int = Field(2, ge=1, le=8)
     live_frames_used: int = Field(3, ge=1, le=10)  # best-quality live frames that enter the match
     id_capture_frames: int = Field(40, ge=1, le=600)  # camera frames tried per ID attempt
-    live_capture_frames: int = Field(15, ge=3, le=600)
+    live_capture_frames: int = Field(150, ge=3, le=1200)  # upper bound for one challenge sequence
+
+
+class LivenessSettings(_Section):
+    passive_threshold: float = Field(0.5, gt=0, lt=1)  # fused MiniFASNet P(real) below this = attack
+    passive_frames: int = Field(5, ge=1, le=30)
+    challenges: int = Field(2, ge=1, le=4)  # randomised active challenges per attempt
+    challenge_time_limit_s: float = Field(6.0, ge=2, le=30)
 
 
 class LoggingSettings(_Section):
@@ -134,6 +141,7 @@ class KioskConfig(BaseSettings):
     journey: JourneySettings = JourneySettings()
     hardware: HardwareSettings = HardwareSettings()
     vision: VisionSettings = VisionSettings()
+    liveness: LivenessSettings = LivenessSettings()
     logging: LoggingSettings = LoggingSettings()
 
     @classmethod

@@ -5,10 +5,9 @@ Stages that have not landed yet are reported plainly and the demo stops there; n
 
 from __future__ import annotations
 
-import shutil
+import random
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
@@ -21,7 +20,12 @@ from kiosk.journey.session import ApplicantDetails
 from kiosk.journey.states import State
 from kiosk.runner import Runner, limits_from_config
 from kiosk.stages import STAGES, build_stages
+import cv2
+
 from edge_models.verify import ModelError
+from vision.evaluation.sequences import Actor, ActorCamera
+from vision.evaluation.synthetic_id import render_scene
+from vision.image_io import ImageInputError, load_image
 from vision.matching import CalibrationError
 
 SHARED_DATA = CHECKOUT_ROOT.parent / "shared" / "data"
@@ -31,38 +35,29 @@ class DemoError(Exception):
     pass
 
 
-@dataclass(frozen=True)
-class DemoAssets:
-    camera_dir: Path  # replayed in name order: the ID card scene first, then the customer's face
+DEMO_PERSON = "Howard_Dean"
+# LFW photos of one person: one printed on the synthetic ID card, the others acting out the challenges.
+DEMO_PHOTOS = {"id": "0002", "neutral": "0005", "turn_left": "0012", "turn_right": "0008"}
 
 
-def prepare_demo_assets(out_dir: Path, data_root: Path = SHARED_DATA) -> DemoAssets:
-    """The replay camera's frames: a SYNTHETIC ID card (an LFW portrait printed on a rendered card,
-    photographed at 640x480), then other LFW photos of the same person as the live face."""
-    import cv2
-
-    from vision.evaluation.synthetic_id import render_scene
-    from vision.image_io import load_image
-
-    person = data_root / "faces" / "lfw-deepfunneled" / "Abel_Pacheco"
-    files = sorted(person.glob("*.jpg"))
-    if len(files) < 2:
-        raise DemoError(f"demo replay images not found under {person} (is ../shared beside the checkout?)")
-    camera_dir = out_dir / "camera"
-    shutil.rmtree(camera_dir, ignore_errors=True)
-    camera_dir.mkdir(parents=True)
-    cv2.imwrite(str(camera_dir / "00_id_card_scene_SYNTHETIC.jpg"), render_scene(load_image(files[0]), seed=1))
-    for i, live in enumerate(files[1:], start=1):
-        shutil.copy(live, camera_dir / f"{i:02d}_live_{live.name}")
-    return DemoAssets(camera_dir)
+def demo_camera(out_dir: Path, data_root: Path = SHARED_DATA) -> ActorCamera:
+    """The demo's camera: a SYNTHETIC ID card scene (an LFW portrait printed on a rendered card), then the
+    same person's other photos acting out each prompted challenge (see vision/evaluation/sequences.py)."""
+    person = data_root / "faces" / "lfw-deepfunneled" / DEMO_PERSON
+    try:
+        photos = {k: load_image(person / f"{DEMO_PERSON}_{n}.jpg") for k, n in DEMO_PHOTOS.items()}
+    except ImageInputError as exc:
+        raise DemoError(f"demo images missing ({exc}); is ../shared beside the checkout?") from None
+    scene = render_scene(photos["id"], seed=1)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(out_dir / "id_card_scene_SYNTHETIC.jpg"), scene)
+    actor = Actor(photos["neutral"], {k: photos[k] for k in ("turn_left", "turn_right")})
+    return ActorCamera(scene, actor)
 
 
-def demo_config(config: KioskConfig, assets: DemoAssets) -> KioskConfig:
+def demo_config(config: KioskConfig) -> KioskConfig:
     hw = config.hardware.model_copy(
         update={
-            "camera": config.hardware.camera.model_copy(
-                update={"driver": "replay", "replay_path": assets.camera_dir, "replay_loop": True}
-            ),
             "speaker": config.hardware.speaker.model_copy(
                 update={"driver": "file", "out_dir": config.data_dir / "demo" / "speaker"}
             ),
@@ -100,27 +95,45 @@ class ScriptedCustomer:
 
 
 def run_demo(config: KioskConfig, language: str = "en", out: TextIO = sys.stdout) -> int:
-    assets = prepare_demo_assets(config.data_dir / "demo")
-    config = demo_config(config, assets)
+    camera = demo_camera(config.data_dir / "demo")
+    config = demo_config(config)
     t0 = time.monotonic()
 
     def show(t: Transition) -> None:
         if t.ignored:
             return
+        if t.state is State.LIVE_CAPTURE and t.previous is not State.LIVE_CAPTURE:
+            camera.look_at_camera()
         arrow = t.state.value if t.state is not t.previous else f"{t.state.value} (again)"
         print(f"[{time.monotonic() - t0:6.2f}s] {t.previous.value:>12} -> {arrow:<18} on {t.event}", file=out)
+        data = journey.data
+        if t.event == "LiveCaptureResult" and data.liveness_score is not None:
+            print(f"          passive liveness P(real) {data.liveness_score:.3f}", file=out)
+        if t.event == "MatchResult" and data.match is not None:
+            m = data.match
+            print(f"          face match score {m.score:.3f} vs threshold {m.threshold:.3f}: {m.matched}", file=out)
 
     try:
         devices = build_devices(config.hardware, config.data_dir)
+        devices.camera = camera
         stages = build_stages(config)
     except (DeviceError, ModelError, CalibrationError) as exc:
         print(f"demo cannot start: {exc}", file=out)
         return 1
-    journey = Journey(limits_from_config(config), now=time.monotonic())
-    runner = Runner(journey, devices, stages, on_transition=show)
+    def prompt(challenge: str, text: str) -> None:
+        print(f"          kiosk says: {text}", file=out)
+        camera.perform(challenge)
+
+    # The product draws from every challenge; the demo actor has photos for these only.
+    rng = random.SystemRandom()
+    journey = Journey(
+        limits_from_config(config),
+        now=time.monotonic(),
+        challenge_factory=lambda n: tuple(rng.sample(camera.repertoire, n)),
+    )
+    runner = Runner(journey, devices, stages, on_transition=show, on_prompt=prompt)
     customer = ScriptedCustomer(language)
-    frames = ", ".join(p.name for p in sorted(assets.camera_dir.iterdir()))
-    print(f"Kiosk demo ({language}): replay camera [{frames}], scripted customer", file=out)
+    print(f"Kiosk demo ({language}): synthetic ID card + LFW photos of {DEMO_PERSON} acting out challenges", file=out)
     missing = stages.missing()
     if missing:
         print("Stages not available yet: " + ", ".join(m.name for m in missing), file=out)

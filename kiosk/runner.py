@@ -17,6 +17,7 @@ from kiosk.devices import Devices
 from kiosk.journey import effects as fx
 from kiosk.journey import events as ev
 from kiosk.config import KioskConfig
+from kiosk.journey.prompts import challenge_prompt
 from kiosk.journey.machine import Journey, JourneyLimits, Transition
 from kiosk.journey.states import DEFAULT_TIMEOUTS_S, State
 from kiosk.stages import STAGES, Stages
@@ -31,6 +32,7 @@ def limits_from_config(config: KioskConfig) -> JourneyLimits:
         id_attempts=j.id_attempts,
         face_attempts=j.face_attempts,
         scoring_attempts=j.scoring_attempts,
+        challenges=config.liveness.challenges,
         languages=tuple(config.languages),
         timeouts_s={**DEFAULT_TIMEOUTS_S, **timeouts},
     )
@@ -44,12 +46,14 @@ class Runner:
         stages: Stages,
         clock: Callable[[], float] = time.monotonic,
         on_transition: Callable[[Transition], None] | None = None,
+        on_prompt: Callable[[str, str], None] | None = None,
     ) -> None:
         self.journey = journey
         self.devices = devices
         self.stages = stages
         self.clock = clock
         self.on_transition = on_transition
+        self.on_prompt = on_prompt  # (challenge, text in the session language): screen and voice
         self._camera_open = False
 
     def send(self, event: ev.Event) -> list[Transition]:
@@ -96,7 +100,7 @@ class Runner:
             if s.live_capture is None:
                 return self._unavailable("live_capture")
             self._open_camera()
-            return [s.live_capture.capture_live(self.devices.camera, effect.attempt)]
+            return [s.live_capture.capture_live(self.devices.camera, effect.attempt, effect.challenges, self._prompt)]
         if isinstance(effect, fx.RunMatch):
             if s.face_match is None:
                 return self._unavailable("face_match")
@@ -124,6 +128,12 @@ class Runner:
         elif isinstance(effect, fx.SessionEnded):
             log.info("session ended", extra={"summary": effect.summary})
         return []
+
+    def _prompt(self, challenge: str) -> None:
+        text = challenge_prompt(challenge, self.journey.data.language or "en")
+        log.info("challenge prompted", extra={"challenge": challenge})
+        if self.on_prompt is not None:
+            self.on_prompt(challenge, text)
 
     def _print_receipt(self, effect: fx.PrintReceipt) -> None:
         lang = self.journey.data.language or "en"

@@ -7,6 +7,7 @@ message in the demo): the kiosk never invents a match score, an answer or a cred
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -21,7 +22,9 @@ class IdCaptureStage(Protocol):
 
 
 class LiveCaptureStage(Protocol):
-    def capture_live(self, camera: Camera, attempt: int) -> ev.LiveCaptureResult: ...
+    def capture_live(
+        self, camera: Camera, attempt: int, challenges: tuple[str, ...], on_prompt: Callable[[str], None]
+    ) -> ev.LiveCaptureResult: ...
 
 
 class MatchStage(Protocol):
@@ -66,11 +69,14 @@ class Stages:
 
 def build_stages(config: KioskConfig) -> Stages:
     """Every stage this build provides, loaded and verified now (a bad model fails here, loudly)."""
-    from vision.stages import VisionFaceMatch, VisionIdCapture
+    from vision.liveness.engine import LivenessEngine
+    from vision.stages import VisionFaceMatch, VisionIdCapture, VisionLiveCapture
     from vision.verifier import FaceVerifier
 
     verifier = FaceVerifier.from_config(config)
+    liveness = LivenessEngine.from_config(config, verifier)
     return Stages(
         id_capture=VisionIdCapture(verifier, config.vision.id_capture_frames),
+        live_capture=VisionLiveCapture(liveness, config.vision.live_capture_frames),
         face_match=VisionFaceMatch(verifier),
     )

@@ -9,6 +9,7 @@ from kiosk.journey.machine import Journey, JourneyLimits, Transition
 from kiosk.journey.session import ApplicantDetails, BiometricSample, CreditEstimate, OfferSummary
 from kiosk.journey.states import State
 
+CHALLENGES = ("turn_left", "blink")
 OFFER = OfferSummary("offer-a", 5000.0, 12, 0.18, 458.40, 5500.80)
 
 
@@ -57,6 +58,7 @@ def new_journey(**limits) -> Journey:
         JourneyLimits(**limits),
         session_id_factory=lambda: f"{next(counter):032x}",
         handoff_code_factory=lambda: "123456",
+        challenge_factory=lambda n: CHALLENGES[:n],
     )
 
 

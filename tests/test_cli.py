@@ -73,11 +73,13 @@ def test_demo_walks_until_the_first_missing_stage_and_says_so():
     out = kiosk("run", "--demo")
     assert out.returncode == 0, out.stdout + out.stderr
     assert "attract -> language" in out.stdout and "consent -> id_capture" in out.stdout
-    # The real vision stage reads the synthetic ID card from the replay camera and accepts it.
-    assert "id_capture -> live_capture" in out.stdout and "on IdCaptureResult" in out.stdout
-    assert "STOPPED: stage 'live_capture'" in out.stdout and "not available yet" in out.stdout
+    # Real vision: the synthetic ID card is read, the actor passes the random challenges, the faces match.
+    assert "id_capture -> live_capture" in out.stdout and "kiosk says:" in out.stdout
+    assert "live_capture -> match" in out.stdout and "match -> details" in out.stdout
+    assert "face match score" in out.stdout and ": True" in out.stdout
+    assert "STOPPED: stage 'credit_scoring'" in out.stdout and "not available yet" in out.stdout
     # Nothing downstream of the missing stage is shown as if it had happened.
-    for invented in ("-> match", "-> scoring", "-> offers"):
+    for invented in ("-> offers", "-> confirmation"):
         assert invented not in out.stdout
 
 

@@ -9,7 +9,7 @@ import pytest
 from kiosk.journey import effects as fx
 from kiosk.journey import events as ev
 from kiosk.journey.states import CUSTOMER_STATES, DEFAULT_TIMEOUTS_S, State
-from tests.journey_helpers import FORWARD, details, id_ok, live_ok, new_journey, sample, score, walk, walk_to
+from tests.journey_helpers import CHALLENGES, FORWARD, details, id_ok, live_ok, new_journey, sample, score, walk, walk_to
 
 
 def effect_types(transition) -> list[type]:
@@ -99,7 +99,7 @@ def test_failed_liveness_counts_as_a_face_attempt_and_limits_apply():
         frame = sample()
         t = j.handle(ev.LiveCaptureResult(ok=False, frames=(frame,), liveness_score=0.1, reasons=("spoof",)))
         assert j.state is State.LIVE_CAPTURE and j.data.face_attempts == attempt
-        assert fx.StartLiveCapture(attempt + 1) in t.effects and frame.is_wiped
+        assert fx.StartLiveCapture(attempt + 1, CHALLENGES) in t.effects and frame.is_wiped
     j.handle(ev.LiveCaptureResult(ok=False, liveness_score=0.1))
     assert j.state is State.HANDOFF and j.data.handoff.reason == "live_capture_failed"
 

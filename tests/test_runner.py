@@ -29,7 +29,7 @@ class FrameGrabbingIdStage:
 
 
 class FrameGrabbingLiveStage:
-    def capture_live(self, camera: Camera, attempt: int) -> ev.LiveCaptureResult:
+    def capture_live(self, camera: Camera, attempt: int, challenges, on_prompt) -> ev.LiveCaptureResult:
         frames = tuple(BiometricSample("live_frame", camera.read().image) for _ in range(3))
         return ev.LiveCaptureResult(ok=True, frames=frames, liveness_score=None)
 

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections import Counter
 
-from hardware.camera import Camera
+from collections.abc import Callable, Iterator
+
+from hardware.camera import Camera, Frame
 from hardware.errors import EndOfReplay
 from kiosk.journey import events as ev
 from kiosk.journey.session import BiometricSample, BiometricVault
+from vision.liveness.active import Challenge
+from vision.liveness.engine import LivenessEngine
 from vision.types import FaceObservation
 from vision.verifier import FaceVerifier, VerificationInputError
 
@@ -34,6 +38,37 @@ class VisionIdCapture:
         # The most frequent problem is the most useful hint ("tilt the card" beats a one-off "blurry").
         reasons = tuple(r for r, _ in seen.most_common(2)) or ("card_not_found",)
         return ev.IdCaptureResult(ok=False, reasons=reasons)
+
+
+class VisionLiveCapture:
+    """Runs the randomised challenge over the camera stream; passes on the best frames if the face is live."""
+
+    def __init__(self, engine: LivenessEngine, max_frames: int) -> None:
+        self.engine = engine
+        self.max_frames = max_frames
+
+    def _frames(self, camera: Camera) -> Iterator[Frame]:
+        for _ in range(self.max_frames):
+            try:
+                yield camera.read()
+            except EndOfReplay:
+                return
+
+    def capture_live(
+        self, camera: Camera, attempt: int, challenges: tuple[str, ...], on_prompt: Callable[[str], None]
+    ) -> ev.LiveCaptureResult:
+        capture = self.engine.run(
+            self._frames(camera), tuple(Challenge(c) for c in challenges), lambda c: on_prompt(c.value)
+        )
+        decision = capture.decision
+        if not decision.live:
+            return ev.LiveCaptureResult(ok=False, liveness_score=decision.passive_score, reasons=decision.reasons)
+        chosen = self.engine.verifier.best_frames(capture.observations)
+        frames = tuple(
+            BiometricSample("live_frame", o.image, {"face": o.detection, "quality": o.quality})
+            for o in (capture.observations[i] for i in chosen)
+        )
+        return ev.LiveCaptureResult(ok=True, frames=frames, liveness_score=decision.passive_score)
 
 
 class VisionFaceMatch:

@@ -39,6 +39,7 @@ class StartIdCapture(Effect):
 @dataclass(frozen=True)
 class StartLiveCapture(Effect):
     attempt: int
+    challenges: tuple[str, ...] = ()  # randomised per attempt; prompts in prompts.toml
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from kiosk.journey import effects as fx
 from kiosk.journey import events as ev
+from kiosk.journey.prompts import random_challenges
 from kiosk.journey.session import (
     ConsentRecord,
     ErrorInfo,
@@ -36,6 +37,7 @@ class JourneyLimits:
     id_attempts: int = 3
     face_attempts: int = 3
     scoring_attempts: int = 3
+    challenges: int = 2  # active-liveness challenges per face attempt
     languages: tuple[str, ...] = ("zh", "en")
     timeouts_s: Mapping[State, float] = field(default_factory=lambda: dict(DEFAULT_TIMEOUTS_S))
 
@@ -69,10 +71,12 @@ class Journey:
         now: float = 0.0,
         session_id_factory: Callable[[], str] = _new_session_id,
         handoff_code_factory: Callable[[], str] = _handoff_code,
+        challenge_factory: Callable[[int], tuple[str, ...]] = random_challenges,
     ) -> None:
         self.limits = limits or JourneyLimits()
         self._new_id = session_id_factory
         self._new_code = handoff_code_factory
+        self._new_challenges = challenge_factory
         self.state = State.ATTRACT
         self.data = SessionData(session_id="", started_at=now)
         self.last_activity = now
@@ -267,7 +271,8 @@ class Journey:
         if state is State.ID_CAPTURE:
             return [show, fx.StartIdCapture(d.id_attempts + 1)]
         if state is State.LIVE_CAPTURE:
-            return [show, fx.StartLiveCapture(d.face_attempts + 1)]
+            challenges = self._new_challenges(self.limits.challenges)
+            return [show, fx.StartLiveCapture(d.face_attempts + 1, challenges)]
         if state is State.MATCH:
             return [show, fx.StopCapture(), fx.RunMatch()]
         if state is State.SCORING:

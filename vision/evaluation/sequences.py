@@ -1,0 +1,127 @@
+"""SYNTHETIC "live" frame sequences built from still photos, for the active-challenge tests and the demo.
+
+A head turn here is a cut from a frontal photo to a turned photo of the same person (real poses, not warps),
+a blink is a cut to a real closed-eye photo, and moving closer is a progressive zoom. Every frame gets fresh
+Gaussian sensor noise, as a camera would add. This proves the challenge *logic* responds to the requested
+motion and rejects the wrong one; it is not proof that real people pass or that real attacks fail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from hardware.camera import Frame
+
+FRAME_W, FRAME_H = 640, 480
+FPS = 15.0
+
+
+def camera_frame(photo: np.ndarray, zoom: float = 1.0) -> np.ndarray:
+    """The photo scaled to fill a 640x480 frame (a face at kiosk distance); zoom > 1 = nearer the camera.
+
+    Filling the frame matters: a photo pasted onto a plain backdrop shows straight edges around the face,
+    which is exactly what a printed photo held up to the camera looks like.
+    """
+    h, w = photo.shape[:2]
+    scale = max(FRAME_W / w, FRAME_H / h) * zoom
+    resized = cv2.resize(photo, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_LINEAR)
+    y0 = (resized.shape[0] - FRAME_H) // 2
+    x0 = (resized.shape[1] - FRAME_W) // 2
+    return np.ascontiguousarray(resized[y0 : y0 + FRAME_H, x0 : x0 + FRAME_W])
+
+
+@dataclass(frozen=True)
+class Shot:
+    image: np.ndarray  # the still photo
+    frames: int
+    zoom_to: float | None = None  # zoom progressively to this over the shot; None keeps the current zoom
+
+
+def render(shots: Sequence[Shot], seed: int = 0, noise: float = 2.0, t0: float = 0.0, source: str = "synthetic") -> list[Frame]:
+    rng = np.random.default_rng(seed)
+    frames = []
+    zoom = 1.0
+    for shot in shots:
+        start = zoom
+        for i in range(shot.frames):
+            if shot.zoom_to is not None:
+                zoom = start + (shot.zoom_to - start) * (i + 1) / shot.frames
+            image = camera_frame(shot.image, zoom).astype(np.float32)
+            if noise:
+                image += rng.normal(0, noise, image.shape)
+            index = len(frames)
+            frames.append(Frame(np.clip(image, 0, 255).astype(np.uint8), t0 + index / FPS, index + 1, source))
+    return frames
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Photos of one person that act out each motion."""
+
+    neutral: np.ndarray
+    moves: dict[str, np.ndarray]  # challenge name -> photo (turn_left, turn_right, blink); closer is a zoom
+
+    def perform(self, challenges: Sequence[str], seed: int = 0, hold: int = 3) -> list[Frame]:
+        shots = [Shot(self.neutral, 4)]
+        for name in challenges:
+            shots.append(Shot(self.neutral, hold))
+            if name == "move_closer":
+                shots.append(Shot(self.neutral, 6, zoom_to=1.4))
+            else:
+                shots.append(Shot(self.moves[name], 2 if name == "blink" else hold))
+            shots.append(Shot(self.neutral, hold))
+        return render(shots, seed)
+
+
+class ActorCamera:
+    """A camera showing a SYNTHETIC customer who does what the kiosk asks: first the ID card, then the face,
+    acting out each prompted challenge from the actor's photos. For the demo; frames carry a 15 fps clock."""
+
+    def __init__(self, card_scene: np.ndarray, actor: Actor, seed: int = 0, noise: float = 2.0) -> None:
+        self.card_scene = card_scene
+        self.actor = actor
+        self.noise = noise
+        self._rng = np.random.default_rng(seed)
+        self._queue: list[tuple[np.ndarray, float]] = []
+        self._showing_face = False
+        self._zoom = 1.0
+        self._count = 0
+
+    @property
+    def repertoire(self) -> tuple[str, ...]:
+        return (*self.actor.moves, "move_closer")
+
+    def open(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def look_at_camera(self) -> None:
+        self._showing_face = True
+        self._zoom = 1.0
+
+    def perform(self, challenge: str) -> None:
+        hold = [(self.actor.neutral, self._zoom)] * 3
+        if challenge == "move_closer":
+            steps = [(self.actor.neutral, self._zoom + 0.4 * (i + 1) / 6) for i in range(6)]
+            self._zoom += 0.4
+            motion = steps + [(self.actor.neutral, self._zoom)] * 3
+        else:
+            motion = [(self.actor.moves[challenge], self._zoom)] * (2 if challenge == "blink" else 3)
+            motion += [(self.actor.neutral, self._zoom)] * 3
+        self._queue.extend(hold + motion)
+
+    def read(self) -> Frame:
+        self._count += 1
+        if not self._showing_face:
+            image = self.card_scene.astype(np.float32)
+        else:
+            photo, zoom = self._queue.pop(0) if self._queue else (self.actor.neutral, self._zoom)
+            image = camera_frame(photo, zoom).astype(np.float32)
+        image += self._rng.normal(0, self.noise, image.shape)
+        return Frame(np.clip(image, 0, 255).astype(np.uint8), self._count / FPS, self._count, "actor")

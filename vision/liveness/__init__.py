@@ -1,0 +1,1 @@
+"""Presentation-attack detection: passive (MiniFASNet) and active (randomised challenges from landmarks)."""
