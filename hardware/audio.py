@@ -24,6 +24,17 @@ class AudioClip:
     def duration_s(self) -> float:
         return len(self.samples) / float(self.sample_rate)
 
+    def resampled(self, rate: int) -> AudioClip:
+        if rate == self.sample_rate:
+            return self
+        from math import gcd
+
+        from scipy.signal import resample_poly
+
+        g = gcd(rate, self.sample_rate)
+        out = resample_poly(self.samples.astype(np.float64), rate // g, self.sample_rate // g)
+        return AudioClip(np.clip(out, -32768, 32767).astype(np.int16), rate)
+
     def to_wav_bytes(self) -> bytes:
         buf = io.BytesIO()
         with wave.open(buf, "wb") as w:

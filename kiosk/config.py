@@ -115,6 +115,20 @@ class LivenessSettings(_Section):
     challenge_time_limit_s: float = Field(6.0, ge=2, le=30)
 
 
+AsrEngine = Literal["whisper_base", "whisper_tiny_en", "pocketsphinx_lm", "pocketsphinx_grammar"]
+
+
+class VoiceSettings(_Section):
+    engine_en: AsrEngine = "whisper_tiny_en"
+    engine_zh: Literal["whisper_base"] = "whisper_base"  # the only offline Mandarin engine available
+    intent_threshold: float = Field(70.0, ge=0, le=100)  # below: "I didn't understand", never a guess
+    vad_aggressiveness: int = Field(2, ge=0, le=3)
+    end_of_speech_ms: int = Field(600, ge=150, le=3000)
+    max_question_s: float = Field(10.0, ge=1, le=60)
+    tts_rate_wpm: int = Field(150, ge=80, le=300)
+    threads: int = Field(2, ge=1, le=8)
+
+
 class LoggingSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     max_bytes: int = Field(5_000_000, ge=10_000)
@@ -133,6 +147,9 @@ class KioskConfig(BaseSettings):
     language_default: Language = "zh"
     languages: list[Language] = Field(default_factory=lambda: ["zh", "en"], min_length=1)
     models_dir: Path = Field(default_factory=default_models_dir)
+    # Models installed on this device (assembled from registry packages, copied from a USB bundle).
+    # Default: <data_dir>/models. Model files are looked up in models_dir first, then here.
+    extra_models_dir: Path | None = None
     # "commercial_only" refuses models whose license forbids commercial use (e.g. SCRFD); a research
     # build has to opt in explicitly, and no code path picks such a model silently.
     license_policy: Literal["commercial_only", "allow_noncommercial"] = "commercial_only"
@@ -142,6 +159,7 @@ class KioskConfig(BaseSettings):
     hardware: HardwareSettings = HardwareSettings()
     vision: VisionSettings = VisionSettings()
     liveness: LivenessSettings = LivenessSettings()
+    voice: VoiceSettings = VoiceSettings()
     logging: LoggingSettings = LoggingSettings()
 
     @classmethod
@@ -160,6 +178,14 @@ class KioskConfig(BaseSettings):
     @property
     def log_dir(self) -> Path:
         return self.data_dir / "logs"
+
+    @property
+    def installed_models_dir(self) -> Path:
+        return self.extra_models_dir or self.data_dir / "models"
+
+    @property
+    def model_dirs(self) -> tuple[Path, ...]:
+        return (self.models_dir, self.installed_models_dir)
 
 
 def _one_line(error: ValidationError, origin: str) -> str:

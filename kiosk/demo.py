@@ -66,6 +66,23 @@ def demo_config(config: KioskConfig) -> KioskConfig:
     return config.model_copy(update={"hardware": hw})
 
 
+DEMO_QUESTIONS = {"en": "What is the interest rate?", "zh": "我能借多少钱"}
+
+
+def ask_question(runner: Runner, language: str, out: TextIO) -> None:
+    """The customer presses "talk" and asks a question (speech synthesised with espeak-ng: SYNTHETIC)."""
+    from voice.tts import EspeakTts
+
+    question = DEMO_QUESTIONS[language]
+    clip = EspeakTts().synthesize(question, language)
+    print(f"          customer asks (synthesised speech): {question}", file=out)
+    runner.ask(clip)
+    answer = runner.last_answer
+    if answer is not None:
+        print(f"          heard: {answer.transcript!r} -> {answer.intent} ({answer.confidence:.2f})", file=out)
+        print(f"          kiosk answers: {answer.text}", file=out)
+
+
 class ScriptedCustomer:
     """Answers each screen the way a cooperative customer would."""
 
@@ -137,6 +154,7 @@ def run_demo(config: KioskConfig, language: str = "en", out: TextIO = sys.stdout
     missing = stages.missing()
     if missing:
         print("Stages not available yet: " + ", ".join(m.name for m in missing), file=out)
+    asked = False
     for _ in range(100):  # a full journey is ~15 transitions; the bound stops a runaway loop
         if journey.state is State.ERROR:
             error = journey.data.error
@@ -157,6 +175,10 @@ def run_demo(config: KioskConfig, language: str = "en", out: TextIO = sys.stdout
         if journey.state is State.END:
             print(f"Journey complete: {journey.ended_sessions[-1]}", file=out)
             return 0
+        if journey.state is State.DETAILS and not asked:
+            asked = True
+            ask_question(runner, language, out)
+            continue
         event = customer.next_event(journey, time.monotonic())
         if event is None:
             print(f"STOPPED: nothing to do in state {journey.state.value}", file=out)

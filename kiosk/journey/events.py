@@ -66,6 +66,7 @@ class QuestionAnswered(Event):
 
     intent: str | None
     confidence: float
+    text: str = ""  # the answer to show and speak
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -112,7 +112,7 @@ class Journey:
             return self._handoff("customer_asked", event.at)
         if isinstance(event, ev.QuestionAnswered) and in_session:
             self.data.last_answer_intent = event.intent
-            return [fx.ShowAnswer(event.intent)]
+            return [fx.ShowAnswer(event.intent, event.text)]
         # The shopkeeper is already there in HANDOFF, and nobody is there in END: no error screen then.
         can_fail = in_session or state is State.ATTRACT
         if isinstance(event, ev.DeviceFailed) and can_fail:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from edge_models.loader import verified_model_path
@@ -12,7 +13,7 @@ from vision.detectors.yunet import YuNetDetector
 DETECTORS: dict[str, type] = {"yunet": YuNetDetector, "scrfd": ScrfdDetector}
 
 
-def build_detector(name: str, models_dir: Path, allow_noncommercial: bool = False) -> FaceDetector:
+def build_detector(name: str, models_dir: Path | Sequence[Path], allow_noncommercial: bool = False) -> FaceDetector:
     try:
         plugin = DETECTORS[name]
     except KeyError:

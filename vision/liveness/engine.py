@@ -65,9 +65,9 @@ class LivenessEngine:
     def from_config(cls, config: KioskConfig, verifier: FaceVerifier) -> LivenessEngine:
         allow = config.license_policy == "allow_noncommercial"
         threads = config.vision.threads
-        mesh = FaceMesh(verified_model_path(FaceMesh.model, config.models_dir, allow), threads)
+        mesh = FaceMesh(verified_model_path(FaceMesh.model, config.model_dirs, allow), threads)
         passive = PassiveLiveness(
-            {m.model: verified_model_path(m.model, config.models_dir, allow) for m in MODELS}, threads
+            {m.model: verified_model_path(m.model, config.model_dirs, allow) for m in MODELS}, threads
         )
         lv = config.liveness
         limits = ActiveLimits(time_limit_s=lv.challenge_time_limit_s)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from edge_models.loader import verified_model_path
@@ -16,7 +17,7 @@ RECOGNIZERS: dict[str, type[OnnxRecognizer]] = {
 
 
 def build_recognizer(
-    name: str, models_dir: Path, allow_noncommercial: bool = False, flip_tta: bool = False, threads: int = 2
+    name: str, models_dir: Path | Sequence[Path], allow_noncommercial: bool = False, flip_tta: bool = False, threads: int = 2
 ) -> OnnxRecognizer:
     try:
         plugin = RECOGNIZERS[name]

@@ -1,0 +1,77 @@
+"""A spoken question in, a shown and spoken answer out: endpointing -> ASR -> intent -> answer text."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from hardware.audio import AudioClip
+from kiosk.config import KioskConfig
+from voice.asr import SpeechRecognizer, build_asr
+from voice.intents import IntentMatcher, KnowledgeBase
+from voice.tts import EspeakTts
+from voice.vad import Endpointer
+
+ASR_RATE = 16000
+
+
+@dataclass(frozen=True)
+class Answer:
+    transcript: str
+    language: str
+    intent: str | None
+    confidence: float
+    text: str
+    engine: str
+    asr_seconds: float
+    total_seconds: float  # from having the audio to having the answer text
+
+
+class VoiceAssistant:
+    def __init__(
+        self,
+        engines: dict[str, SpeechRecognizer],
+        matcher: IntentMatcher,
+        endpointer: Endpointer,
+        tts: EspeakTts | None = None,
+    ) -> None:
+        self.engines = engines  # language -> engine; "auto" -> a multilingual engine with language ID
+        self.matcher = matcher
+        self.endpointer = endpointer
+        self.tts = tts
+
+    @classmethod
+    def from_config(cls, config: KioskConfig) -> VoiceAssistant:
+        v = config.voice
+        kb = KnowledgeBase()
+        dirs = config.model_dirs
+        loaded: dict[str, SpeechRecognizer] = {}
+        for name in {v.engine_en, v.engine_zh}:
+            loaded[name] = build_asr(name, dirs, v.threads, kb.phrases("en"))
+        engines = {"en": loaded[v.engine_en], "zh": loaded[v.engine_zh], "auto": loaded[v.engine_zh]}
+        return cls(
+            engines,
+            IntentMatcher(kb, v.intent_threshold),
+            Endpointer(v.vad_aggressiveness, v.end_of_speech_ms),
+            EspeakTts(v.tts_rate_wpm),
+        )
+
+    def ask(self, clip: AudioClip, language: str | None, values: dict[str, str] | None = None) -> Answer:
+        t0 = time.perf_counter()
+        audio = clip.resampled(ASR_RATE)
+        speech = self.endpointer.trim(audio)
+        lang = language or "zh"
+        if speech is None:
+            return Answer("", lang, None, 0.0, self.matcher.kb.fallback[lang], "", 0.0, time.perf_counter() - t0)
+        engine = self.engines[language] if language else self.engines["auto"]
+        transcript = engine.transcribe(speech, language)
+        match = self.matcher.match(transcript.text, transcript.language, values)
+        return Answer(
+            transcript.text, transcript.language, match.intent, match.confidence, match.text,
+            engine.name, transcript.seconds, time.perf_counter() - t0,
+        )
+
+    def speak(self, text: str, language: str) -> AudioClip:
+        if self.tts is None:
+            raise RuntimeError("no speech output configured")
+        return self.tts.synthesize(text, language)

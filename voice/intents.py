@@ -1,0 +1,115 @@
+"""Intent matching robust to ASR errors: fuzzy text match, and for Mandarin also a pinyin match (a
+misrecognised character usually keeps its sound). Below the confidence threshold the answer is "I didn't
+understand" rather than a guess."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from pypinyin import lazy_pinyin
+from rapidfuzz import fuzz
+
+from voice.normalize import normalize
+
+KB_FILE = Path(__file__).with_name("faq.toml")
+# Scores are 0..100. Chosen on the FAQ phrasings vs the off-topic set printed by `kiosk eval voice`.
+DEFAULT_THRESHOLD = 70.0
+
+
+@dataclass(frozen=True)
+class Intent:
+    name: str
+    phrases: dict[str, tuple[str, ...]]  # language -> normalised phrasings
+    keywords: dict[str, tuple[str, ...]]
+    answers: dict[str, str]
+    generic: dict[str, str]
+
+
+@dataclass(frozen=True)
+class IntentMatch:
+    intent: str | None  # None: not understood
+    confidence: float  # 0..1
+    text: str  # what to say and show
+
+
+class KnowledgeBase:
+    def __init__(self, path: Path = KB_FILE) -> None:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+        self.fallback: dict[str, str] = data["fallback"]
+        self.intents = [
+            Intent(
+                name,
+                {lang: tuple(normalize(p, lang) for p in phrases) for lang, phrases in body["phrases"].items()},
+                {lang: tuple(normalize(k, lang) for k in words) for lang, words in body.get("keywords", {}).items()},
+                body["answer"],
+                body.get("answer_generic", body["answer"]),
+            )
+            for name, body in data["intent"].items()
+        ]
+
+    def names(self) -> list[str]:
+        return [i.name for i in self.intents]
+
+    def phrases(self, language: str) -> list[str]:
+        return [p for i in self.intents for p in i.phrases.get(language, ())]
+
+    def answer(self, name: str, language: str, values: dict[str, str] | None = None) -> str:
+        intent = next(i for i in self.intents if i.name == name)
+        values = {k: v for k, v in (values or {}).items() if v}
+        template = intent.answers[language]
+        try:
+            return template.format(**values)
+        except KeyError:  # a value the answer needs is not known yet in this session
+            return intent.generic[language]
+
+
+# One keyword hit scores just above the threshold; each further hit adds confidence.
+KEYWORD_BASE, KEYWORD_STEP, KEYWORD_CAP = 72.0, 8.0, 95.0
+
+
+def keyword_score(query: str, keywords: tuple[str, ...], language: str) -> float:
+    if language == "zh":
+        hits = sum(k in query for k in keywords)
+    else:
+        padded = f" {query} "
+        hits = sum(f" {k} " in padded for k in keywords)
+    return 0.0 if hits == 0 else min(KEYWORD_CAP, KEYWORD_BASE + KEYWORD_STEP * (hits - 1))
+
+
+def _pinyin(text: str) -> str:
+    return " ".join(lazy_pinyin(text))
+
+
+def similarity(query: str, phrase: str, language: str) -> float:
+    if language == "zh":
+        chars = max(fuzz.ratio(query, phrase), 0.9 * fuzz.partial_ratio(query, phrase))
+        # Same sounds in the same order: ASR often swaps a character for a homophone.
+        return max(chars, fuzz.ratio(_pinyin(query), _pinyin(phrase)))
+    return max(fuzz.ratio(query, phrase), 0.95 * fuzz.token_set_ratio(query, phrase) if len(query.split()) >= 3 else 0.0)
+
+
+class IntentMatcher:
+    def __init__(self, kb: KnowledgeBase | None = None, threshold: float = DEFAULT_THRESHOLD) -> None:
+        self.kb = kb or KnowledgeBase()
+        self.threshold = threshold
+
+    def score(self, text: str, language: str) -> tuple[str | None, float]:
+        query = normalize(text, language)
+        if not query:
+            return None, 0.0
+        best, best_score = None, 0.0
+        for intent in self.kb.intents:
+            fuzzy = max((similarity(query, p, language) for p in intent.phrases.get(language, ())), default=0.0)
+            s = max(fuzzy, keyword_score(query, intent.keywords.get(language, ()), language))
+            if s > best_score:
+                best, best_score = intent.name, s
+        return best, best_score
+
+    def match(self, text: str, language: str, values: dict[str, str] | None = None) -> IntentMatch:
+        name, score = self.score(text, language)
+        if name is None or score < self.threshold:
+            return IntentMatch(None, score / 100, self.kb.fallback[language])
+        return IntentMatch(name, score / 100, self.kb.answer(name, language, values))
