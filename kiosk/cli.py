@@ -241,6 +241,54 @@ def cmd_eval_voice(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_cloud(args: argparse.Namespace) -> int:
+    from cloud.schemas import Applicant, ApplicationRequest, EstimateRequest, VerificationEvidence
+    from kiosk.cloud_client.errors import CloudError
+    from kiosk.cloud_client.identity import load_identity
+    from kiosk.cloud_client.outbox import Outbox
+    from kiosk.cloud_client.registration import cloud_client, register_device
+    from kiosk.cloud_client.stages import CloudApplications
+
+    config = _config(args)
+    try:
+        if args.cloud_cmd == "register":
+            identity, created = register_device(config, args.cloud, args.token, args.shop, args.device_id)
+            print(f"device {identity.device_id} {'registered' if created else 'already registered'} with {args.cloud}")
+            return EXIT_OK
+        identity = load_identity(config.data_dir)
+        if identity is None:
+            print("kiosk: this kiosk is not registered (kiosk cloud register --cloud URL --token T --shop S)",
+                  file=sys.stderr)
+            return EXIT_USAGE
+        client = cloud_client(config, identity, args.cloud)
+        if args.cloud_cmd == "estimate":
+            # Evidence from the command line is for testing the service; the kiosk sends its own measurements.
+            request = EstimateRequest(
+                applicant=Applicant(id_number=args.id_number, monthly_income=args.income,
+                                    requested_amount=args.amount, term_months=args.term),
+                verification=VerificationEvidence(face_matched=True, match_score=args.match_score,
+                                                  match_threshold=args.match_threshold, live=True,
+                                                  liveness_score=args.liveness_score),
+            )
+            print(client.estimate(request).model_dump_json(indent=2))
+        elif args.cloud_cmd == "offers":
+            print(client.offers().model_dump_json(indent=2))
+        elif args.cloud_cmd == "apply":
+            request = ApplicationRequest(estimate_id=args.estimate_id, offer_id=args.offer_id, amount=args.amount,
+                                         term_months=args.term)
+            print(client.submit_application(request, args.idempotency_key).model_dump_json(indent=2))
+        else:  # outbox
+            outbox = Outbox.for_data_dir(config.data_dir)
+            if args.drain:
+                report = outbox.drain(CloudApplications(client, outbox).send)
+                print(f"sent {report.sent}, rejected {report.rejected}, still pending {report.remaining}")
+            print(json.dumps(outbox.counts()))
+    except CloudError as exc:
+        print(f"kiosk: cloud: {exc}", file=sys.stderr)
+        return EXIT_FAIL
+    return EXIT_OK
+
+
 def cmd_config(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     if args.config_cmd == "show":
@@ -320,6 +368,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=["zh", "en"], help="the session language (default: detect)")
     p.add_argument("--say", type=Path, metavar="OUT.wav", help="write the spoken answer here")
     p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("cloud", help="talk to the scoring service: register, estimate, offers, apply, outbox")
+    p.set_defaults(func=cmd_cloud)
+    p.add_argument("--cloud", help="service base URL (default: config cloud.base_url)")
+    csub = p.add_subparsers(dest="cloud_cmd", required=True, metavar="ACTION")
+    c = csub.add_parser("register", help="create this kiosk's key pair and register it")
+    c.add_argument("--token", required=True, help="provisioning token from the lender")
+    c.add_argument("--shop", required=True)
+    c.add_argument("--device-id", help="default: config device_id")
+    c = csub.add_parser("estimate", help="credit-limit estimate for an applicant")
+    c.add_argument("--id-number", required=True)
+    c.add_argument("--income", type=float, required=True, help="declared monthly income")
+    c.add_argument("--amount", type=float, required=True, help="requested amount")
+    c.add_argument("--term", type=int, default=12)
+    c.add_argument("--match-score", type=float, default=0.8)
+    c.add_argument("--match-threshold", type=float, default=0.455)
+    c.add_argument("--liveness-score", type=float, default=0.95)
+    csub.add_parser("offers", help="the loan product catalog")
+    c = csub.add_parser("apply", help="submit an application (idempotent)")
+    c.add_argument("--estimate-id", required=True)
+    c.add_argument("--offer-id", required=True)
+    c.add_argument("--amount", type=float, required=True)
+    c.add_argument("--term", type=int, required=True)
+    c.add_argument("--idempotency-key", required=True)
+    c = csub.add_parser("outbox", help="applications waiting for the network")
+    c.add_argument("--drain", action="store_true", help="send what is pending now")
 
     p = sub.add_parser("config", help="validate or show the configuration")
     csub = p.add_subparsers(dest="config_cmd", required=True, metavar="ACTION")

@@ -22,7 +22,12 @@ from kiosk.runner import Runner, limits_from_config
 from kiosk.stages import STAGES, build_stages
 import cv2
 
+from cloud.credit.model import CreditModel
+from cloud.local import LocalService
+from cloud.settings import ServiceSettings
 from edge_models.verify import ModelError
+from kiosk.cloud_client.errors import CloudError
+from kiosk.cloud_client.registration import register_device
 from vision.evaluation.sequences import Actor, ActorCamera
 from vision.evaluation.synthetic_id import render_scene
 from vision.image_io import ImageInputError, load_image
@@ -55,15 +60,30 @@ def demo_camera(out_dir: Path, data_root: Path = SHARED_DATA) -> ActorCamera:
     return ActorCamera(scene, actor)
 
 
-def demo_config(config: KioskConfig) -> KioskConfig:
+DEMO_TOKEN = "demo-provisioning-token"
+
+
+def demo_config(config: KioskConfig, cloud_url: str) -> KioskConfig:
+    """The demo's own data directory (device key, outbox), file speaker and printer, local cloud."""
+    data = config.data_dir / "demo"
     hw = config.hardware.model_copy(
         update={
-            "speaker": config.hardware.speaker.model_copy(
-                update={"driver": "file", "out_dir": config.data_dir / "demo" / "speaker"}
-            ),
+            "speaker": config.hardware.speaker.model_copy(update={"driver": "file", "out_dir": data / "speaker"}),
+            "printer": config.hardware.printer.model_copy(update={"driver": "escpos", "device": data / "receipt.escpos"}),
         }
     )
-    return config.model_copy(update={"hardware": hw})
+    cloud = config.cloud.model_copy(update={"base_url": cloud_url})
+    return config.model_copy(update={"hardware": hw, "data_dir": data, "device_id": "kiosk-demo-0001",
+                                     "extra_models_dir": config.installed_models_dir, "cloud": cloud})
+
+
+def demo_applicant(model: CreditModel) -> str:
+    """A bureau record (synthetic ID number) with a good repayment history, so the demo shows offers."""
+    for record in model._by_id.values():
+        pd, _ = model.score(record)
+        if pd < 0.12:
+            return record.id_number
+    raise DemoError("no suitable demo applicant in the bureau table")
 
 
 DEMO_QUESTIONS = {"en": "What is the interest rate?", "zh": "我能借多少钱"}
@@ -86,8 +106,9 @@ def ask_question(runner: Runner, language: str, out: TextIO) -> None:
 class ScriptedCustomer:
     """Answers each screen the way a cooperative customer would."""
 
-    def __init__(self, language: str) -> None:
+    def __init__(self, language: str, id_number: str) -> None:
         self.language = language
+        self.id_number = id_number
 
     def next_event(self, journey: Journey, now: float) -> ev.Event | None:
         state = journey.state
@@ -99,9 +120,9 @@ class ScriptedCustomer:
         if state is State.CONSENT:
             return ev.ConsentGiven(at=now, agreed=True)
         if state is State.DETAILS:
-            # A synthetic applicant: the ID number is made up and never leaves this process in the demo.
+            # A SYNTHETIC bureau ID number (region 999999 does not exist); it goes to the local service only.
             details = ApplicantDetails(
-                id_number="110101199003074518", monthly_income=6000, requested_amount=5000, term_months=12
+                id_number=self.id_number, monthly_income=6000, requested_amount=5000, term_months=12
             )
             return ev.DetailsSubmitted(at=now, details=details)
         if state is State.OFFERS and data.offers:
@@ -113,7 +134,22 @@ class ScriptedCustomer:
 
 def run_demo(config: KioskConfig, language: str = "en", out: TextIO = sys.stdout) -> int:
     camera = demo_camera(config.data_dir / "demo")
-    config = demo_config(config)
+    model = CreditModel.load()
+    settings = ServiceSettings(
+        database_url=f"sqlite:///{config.data_dir / 'demo' / 'cloud.sqlite3'}", provisioning_tokens=[DEMO_TOKEN]
+    )
+    with LocalService(settings, model=model) as service:
+        print(f"Local scoring service on {service.url}", file=out)
+        config = demo_config(config, service.url)
+        try:
+            register_device(config, service.url, DEMO_TOKEN, "Demo shop")
+        except CloudError as exc:
+            print(f"demo cannot register with the local service: {exc}", file=out)
+            return 1
+        return _run_session(config, camera, demo_applicant(model), language, out)
+
+
+def _run_session(config: KioskConfig, camera: ActorCamera, id_number: str, language: str, out: TextIO) -> int:
     t0 = time.monotonic()
 
     def show(t: Transition) -> None:
@@ -129,6 +165,17 @@ def run_demo(config: KioskConfig, language: str = "en", out: TextIO = sys.stdout
         if t.event == "MatchResult" and data.match is not None:
             m = data.match
             print(f"          face match score {m.score:.3f} vs threshold {m.threshold:.3f}: {m.matched}", file=out)
+        if t.event == "ScoreReceived" and data.estimate is not None:
+            e = data.estimate
+            print(f"          estimate: {e.decision}, grade {e.grade}, limit {e.limit:,.0f} {e.currency}; "
+                  f"reasons: {'; '.join(e.reasons) or '-'}", file=out)
+            for o in data.offers:
+                print(f"          offer {o.offer_id} ({o.lender}): {o.amount:,.2f} over {o.term_months} months, "
+                      f"{o.monthly_payment:,.2f}/month, total {o.total_repayable:,.2f}, APR {100 * o.apr:.2f}% "
+                      f"(fee {o.fee:,.2f})", file=out)
+        if t.event == "ApplicationRecorded":
+            queued = " (queued: will be sent when the network is back)" if data.application_queued else ""
+            print(f"          application reference {data.application_ref}{queued}; receipt printed", file=out)
 
     try:
         devices = build_devices(config.hardware, config.data_dir)
@@ -149,7 +196,7 @@ def run_demo(config: KioskConfig, language: str = "en", out: TextIO = sys.stdout
         challenge_factory=lambda n: tuple(rng.sample(camera.repertoire, n)),
     )
     runner = Runner(journey, devices, stages, on_transition=show, on_prompt=prompt)
-    customer = ScriptedCustomer(language)
+    customer = ScriptedCustomer(language, id_number)
     print(f"Kiosk demo ({language}): synthetic ID card + LFW photos of {DEMO_PERSON} acting out challenges", file=out)
     missing = stages.missing()
     if missing:

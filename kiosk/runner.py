@@ -40,6 +40,27 @@ def limits_from_config(config: KioskConfig) -> JourneyLimits:
     )
 
 
+RECEIPT_TEXT = {
+    "en": ("Loan application", "Reference", "Lender", "Amount", "Term (months)", "Monthly payment",
+           "Total repayable", "APR incl. fees", "Fee", "Waiting for the network: it will be sent automatically."),
+    "zh": ("贷款申请", "编号", "贷款机构", "金额", "期限（月）", "每月还款", "总还款额", "年化利率（含费用）", "手续费",
+           "网络恢复后将自动发送。"),
+}
+
+
+def receipt_lines(lang: str, reference: str, queued: bool, offer) -> tuple[str, ...]:
+    """What the printed receipt says: the same honest figures the offer screen showed."""
+    t = RECEIPT_TEXT.get(lang, RECEIPT_TEXT["en"])
+    lines = [t[0], f"{t[1]}: {reference}"]
+    if offer is not None:
+        lines += [f"{t[2]}: {offer.lender}", f"{t[3]}: {offer.amount:,.2f}", f"{t[4]}: {offer.term_months}",
+                  f"{t[5]}: {offer.monthly_payment:,.2f}", f"{t[6]}: {offer.total_repayable:,.2f}",
+                  f"{t[7]}: {100 * offer.apr:.2f}%", f"{t[8]}: {offer.fee:,.2f}"]
+    if queued:
+        lines.append(t[9])
+    return tuple(lines)
+
+
 def session_values(data) -> dict[str, str]:
     """Live values an answer may quote: the customer's estimated limit and the chosen offer's APR."""
     values = {}
@@ -178,8 +199,10 @@ class Runner:
             log.warning("answer not spoken", extra={"detail": str(exc)})
 
     def _print_receipt(self, effect: fx.PrintReceipt) -> None:
-        lang = self.journey.data.language or "en"
-        lines = (f"Reference: {effect.reference}",) + (("Queued: will be sent when online",) if effect.queued else ())
+        data = self.journey.data
+        lang = data.language or "en"
+        offer = next((o for o in data.offers if o.offer_id == data.chosen_offer_id), None)
+        lines = receipt_lines(lang, effect.reference, effect.queued, offer)
         try:
             self.devices.printer.open()
             self.devices.printer.print_receipt(Receipt(lines, lang))

@@ -43,7 +43,9 @@ class ScoringStage(Protocol):
 
 
 class ApplicationStage(Protocol):
-    def submit(self, session: SessionData, offer_id: str, idempotency_key: str) -> ev.ApplicationRecorded: ...
+    def submit(
+        self, session: SessionData, offer_id: str, idempotency_key: str
+    ) -> ev.ApplicationRecorded | ev.ApplicationFailed: ...
 
 
 @dataclass(frozen=True)
@@ -57,8 +59,10 @@ STAGES: dict[str, StageInfo] = {
     "id_capture": StageInfo("id_capture", "ID-document portrait capture and quality check", "vision (issue #3)"),
     "live_capture": StageInfo("live_capture", "live face capture with liveness check", "vision liveness (issue #4)"),
     "face_match": StageInfo("face_match", "1:1 face match against the ID portrait", "vision (issue #3)"),
-    "credit_scoring": StageInfo("credit_scoring", "credit-limit estimate and offers", "cloud client (issue #6)"),
-    "application": StageInfo("application", "loan application submission", "cloud client (issue #6)"),
+    "credit_scoring": StageInfo("credit_scoring", "credit-limit estimate and offers",
+                                "the cloud client once this kiosk is registered (`kiosk cloud register`)"),
+    "application": StageInfo("application", "loan application submission",
+                             "the cloud client once this kiosk is registered (`kiosk cloud register`)"),
     "answers": StageInfo("answers", "spoken questions and answers", "voice (issue #5)"),
 }
 
@@ -84,11 +88,24 @@ def build_stages(config: KioskConfig) -> Stages:
 
     from voice.assistant import VoiceAssistant
 
+    from kiosk.cloud_client.identity import load_identity
+
     verifier = FaceVerifier.from_config(config)
     liveness = LivenessEngine.from_config(config, verifier)
-    return Stages(
+    stages = Stages(
         answers=VoiceAssistant.from_config(config),
         id_capture=VisionIdCapture(verifier, config.vision.id_capture_frames),
         live_capture=VisionLiveCapture(liveness, config.vision.live_capture_frames),
         face_match=VisionFaceMatch(verifier),
     )
+    identity = load_identity(config.data_dir)
+    if identity is not None:  # cloud stages need a registered device (`kiosk cloud register`)
+        from kiosk.cloud_client.outbox import Outbox
+        from kiosk.cloud_client.registration import cloud_client
+        from kiosk.cloud_client.stages import CloudApplications, CloudScoring
+
+        client = cloud_client(config, identity)
+        models = {"face": verifier.matcher.calibration.name, "liveness": "minifasnet_v2+v1se"}
+        stages.credit_scoring = CloudScoring(client, models)
+        stages.application = CloudApplications(client, Outbox.for_data_dir(config.data_dir))
+    return stages

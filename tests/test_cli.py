@@ -77,18 +77,18 @@ def test_bad_config_is_one_line_naming_the_key(tmp_path):
     assert len(lines) == 1 and "journey.face_attempts" in lines[0]
 
 
-def test_demo_walks_until_the_first_missing_stage_and_says_so():
+def test_demo_plays_a_whole_journey_with_real_stages():
     out = kiosk("run", "--demo")
     assert out.returncode == 0, out.stdout + out.stderr
-    assert "attract -> language" in out.stdout and "consent -> id_capture" in out.stdout
+    text = out.stdout
+    assert "Local scoring service on http://127.0.0.1:" in text
     # Real vision: the synthetic ID card is read, the actor passes the random challenges, the faces match.
-    assert "id_capture -> live_capture" in out.stdout and "kiosk says:" in out.stdout
-    assert "live_capture -> match" in out.stdout and "match -> details" in out.stdout
-    assert "face match score" in out.stdout and ": True" in out.stdout
-    assert "STOPPED: stage 'credit_scoring'" in out.stdout and "not available yet" in out.stdout
-    # Nothing downstream of the missing stage is shown as if it had happened.
-    for invented in ("-> offers", "-> confirmation"):
-        assert invented not in out.stdout
+    assert "id_capture -> live_capture" in text and "kiosk says:" in text
+    assert "live_capture -> match" in text and "face match score" in text and ": True" in text
+    # Real voice and real scoring over signed HTTP, then an application and a receipt.
+    assert "-> interest_fees" in text and "scoring -> offers" in text and "offer rural-bank-flex:12" in text
+    assert "application reference" in text and "receipt printed" in text
+    assert "confirmation -> end" in text and "'end_reason': 'completed'" in text and "STOPPED" not in text
 
 
 def test_run_without_demo_explains_what_to_do():

@@ -92,6 +92,13 @@ class ApplicationRecorded(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ApplicationFailed(Event):
+    """The lender refused the application outright (not a network problem: that is queued instead)."""
+
+    code: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class Finish(Event):
     """Customer taps "done" (or the receipt has printed)."""
 

@@ -230,6 +230,8 @@ class Journey:
                 fx.ShowScreen(State.CONFIRMATION.value, message, {"reference": event.reference}),
                 fx.PrintReceipt(event.reference, event.queued),
             ]
+        if isinstance(event, ev.ApplicationFailed) and self.data.application_ref is None:
+            return self._handoff(f"application_{event.code}", event.at)
         if isinstance(event, ev.Finish) and self.data.application_ref is not None:
             return self._end("completed", event.at)
         return None

@@ -89,6 +89,8 @@ class CreditEstimate:
     currency: str
     grade: str
     reasons: tuple[str, ...] = ()
+    estimate_id: str = ""
+    decision: str = "approved"  # "approved" | "starter" | "declined"
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,8 @@ class OfferSummary:
     apr: float
     monthly_payment: float
     total_repayable: float
+    lender: str = ""
+    fee: float = 0.0
 
 
 @dataclass(frozen=True)

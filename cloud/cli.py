@@ -1,0 +1,47 @@
+"""``kiosk-cloud``: run the reference scoring service, or print its OpenAPI contract."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+
+OPENAPI_FILE = "cloud/openapi.json"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="kiosk-cloud", description="Reference credit scoring service.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the HTTP service")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--db", help="database URL (default: SQLite under var/cloud/)")
+    serve.add_argument("--token", action="append", help="provisioning token (repeatable; or CLOUD_PROVISIONING_TOKENS)")
+    sub.add_parser("openapi", help="print the OpenAPI contract (JSON)")
+    args = parser.parse_args(argv)
+
+    import uvicorn
+
+    from cloud.app import create_app
+    from cloud.settings import ServiceSettings
+
+    overrides = {}
+    if getattr(args, "db", None):
+        overrides["database_url"] = args.db
+    if getattr(args, "token", None):
+        overrides["provisioning_tokens"] = args.token
+    settings = ServiceSettings(**overrides)
+    if args.command == "openapi":
+        print(json.dumps(create_app(settings).openapi(), indent=1, sort_keys=True))
+        return 0
+    if not settings.provisioning_tokens:
+        print("kiosk-cloud: no provisioning token set (--token or CLOUD_PROVISIONING_TOKENS)", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO)
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

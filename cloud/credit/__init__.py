@@ -1,0 +1,1 @@
+"""Credit risk: bureau table, scorecard model (WOE + logistic regression) and the limit policy."""

@@ -1,0 +1,71 @@
+"""The limit policy, explicit: verification gate -> PD -> grade -> limit band -> caps.
+
+A failed face match or liveness check is declined outright, whatever the credit history: verification
+evidence can only ever lower an outcome, never raise it. Applicants without a bureau record ("thin file")
+get a small starter limit instead of a model score.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CURRENCY = "CNY"
+# (grade, PD strictly below, limit band). Bands are in yuan for a village-shop micro-loan product.
+GRADES = (("A", 0.08, 20000.0), ("B", 0.15, 12000.0), ("C", 0.25, 6000.0), ("D", 0.40, 2000.0))
+DECLINE_GRADE = "E"
+STARTER_GRADE = "S"
+STARTER_LIMIT = 1000.0
+INCOME_MULTIPLE = 3.0  # the limit never exceeds three months of declared income
+MIN_LIMIT = 500.0  # below this an offer is not worth its fees: decline instead
+
+
+@dataclass(frozen=True)
+class Verification:
+    face_matched: bool
+    match_score: float
+    match_threshold: float
+    live: bool
+    liveness_score: float | None
+
+    @property
+    def passed(self) -> bool:
+        return self.face_matched and self.live and self.match_score >= self.match_threshold
+
+
+@dataclass(frozen=True)
+class Decision:
+    decision: str  # "approved" | "starter" | "declined"
+    grade: str
+    pd: float | None
+    limit: float
+    reasons: tuple[str, ...]
+
+
+def grade_for(pd: float) -> tuple[str, float]:
+    for grade, below, band in GRADES:
+        if pd < below:
+            return grade, band
+    return DECLINE_GRADE, 0.0
+
+
+def decide(pd: float | None, verification: Verification, monthly_income: float, requested: float,
+           risk_reasons: tuple[str, ...] = ()) -> Decision:
+    if not verification.passed:
+        return Decision("declined", DECLINE_GRADE, pd, 0.0, ("identity could not be verified at the kiosk",))
+    income_cap = INCOME_MULTIPLE * max(monthly_income, 0.0)
+    if pd is None:
+        limit = min(STARTER_LIMIT, income_cap, requested)
+        reasons = ("no credit history was found, so a small starter limit applies",)
+        if limit < MIN_LIMIT:
+            return Decision("declined", DECLINE_GRADE, None, 0.0, (*reasons, "declared income is too low"))
+        return Decision("starter", STARTER_GRADE, None, limit, reasons)
+    grade, band = grade_for(pd)
+    if grade == DECLINE_GRADE:
+        return Decision("declined", grade, pd, 0.0, risk_reasons)
+    limit = min(band, income_cap, requested)
+    reasons = list(risk_reasons)
+    if limit < band and limit == income_cap:
+        reasons.append("the limit is capped at three months of your declared income")
+    if limit < MIN_LIMIT:
+        return Decision("declined", DECLINE_GRADE, pd, 0.0, (*reasons, "the possible amount is too small"))
+    return Decision("approved", grade, pd, limit, tuple(reasons))

@@ -1,0 +1,81 @@
+"""Service storage through SQLAlchemy Core: SQLite (WAL) by default, PostgreSQL via the database URL.
+
+Everything a request needs to be checked twice (nonces, idempotency keys) lives in the database, not in
+process memory, so any number of service instances can sit behind a load balancer.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Column,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+)
+from sqlalchemy.engine import Engine
+
+metadata = MetaData()
+
+devices = Table(
+    "devices", metadata,
+    Column("device_id", String(64), primary_key=True),
+    Column("public_key", String(64), nullable=False),
+    Column("shop", String(120), nullable=False),
+    Column("registered_at", Float, nullable=False),
+)
+
+nonces = Table(
+    "nonces", metadata,
+    Column("device_id", String(64), nullable=False),
+    Column("nonce", String(64), nullable=False),
+    Column("seen_at", Float, nullable=False, index=True),
+    UniqueConstraint("device_id", "nonce", name="uq_nonce"),
+)
+
+estimates = Table(
+    "estimates", metadata,
+    Column("estimate_id", String(32), primary_key=True),
+    Column("device_id", String(64), nullable=False),
+    Column("id_hash", String(64), nullable=False),  # SHA-256 of the ID number: the raw number is not stored
+    Column("decision", String(16), nullable=False),
+    Column("grade", String(2), nullable=False),
+    Column("pd", Float),
+    Column("limit_amount", Float, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+applications = Table(
+    "applications", metadata,
+    Column("application_id", String(32), primary_key=True),
+    Column("device_id", String(64), nullable=False),
+    Column("idempotency_key", String(128), nullable=False),
+    Column("request_digest", String(64), nullable=False),
+    Column("estimate_id", String(32), nullable=False),
+    Column("offer_id", String(64), nullable=False),
+    Column("amount", Float, nullable=False),
+    Column("term_months", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("response", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("device_id", "idempotency_key", name="uq_idempotency"),
+)
+
+
+def connect(url: str) -> Engine:
+    engine = create_engine(url, future=True, pool_pre_ping=True)
+    if engine.dialect.name == "sqlite":
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):  # noqa: ANN001 (DBAPI objects)
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA busy_timeout=5000")
+            cursor.close()
+    metadata.create_all(engine)
+    return engine

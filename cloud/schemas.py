@@ -1,0 +1,100 @@
+"""Request and response bodies of the v1 API. Unknown fields are refused, so nothing like an image or an
+embedding can ride along in a request."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RegisterRequest(Strict):
+    token: str = Field(min_length=8, max_length=200)
+    device_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$")
+    public_key: str = Field(min_length=40, max_length=64, description="raw Ed25519 public key, base64")
+    shop: str = Field(min_length=1, max_length=120)
+
+
+class RegisterResponse(Strict):
+    device_id: str
+    created: bool
+    server_time: float
+
+
+class Applicant(Strict):
+    id_number: str = Field(pattern=r"^\d{17}[\dXx]$", description="PRC resident ID number")
+    monthly_income: float = Field(ge=0, le=1_000_000)
+    requested_amount: float = Field(gt=0, le=1_000_000)
+    term_months: int = Field(ge=1, le=36)
+
+
+class VerificationEvidence(Strict):
+    face_matched: bool
+    match_score: float = Field(ge=-10, le=10)
+    match_threshold: float = Field(ge=-10, le=10)
+    live: bool
+    liveness_score: float | None = Field(None, ge=0, le=1)
+    models: dict[str, str] = Field(default_factory=dict, max_length=10, description="model name -> version/hash")
+
+
+class EstimateRequest(Strict):
+    applicant: Applicant
+    verification: VerificationEvidence
+
+
+class EstimateResponse(Strict):
+    estimate_id: str
+    decision: Literal["approved", "starter", "declined"]
+    grade: str
+    pd: float | None
+    limit: float
+    currency: str
+    reasons: list[str]
+
+
+class Product(Strict):
+    id: str
+    lender: str
+    name: str
+    min_amount: float
+    max_amount: float
+    terms: list[int]
+    apr: float
+    fee_rate: float
+    grades: list[str]
+
+
+class OffersResponse(Strict):
+    version: str
+    products: list[Product]
+
+
+class ApplicationRequest(Strict):
+    estimate_id: str = Field(min_length=8, max_length=32)
+    offer_id: str = Field(min_length=1, max_length=64)
+    amount: float = Field(gt=0, le=1_000_000)
+    term_months: int = Field(ge=1, le=36)
+
+
+class ApplicationResponse(Strict):
+    application_id: str
+    status: Literal["received"]
+    estimate_id: str
+    offer_id: str
+    amount: float
+    term_months: int
+
+
+class Health(Strict):
+    status: Literal["ok"]
+    server_time: float
+    model: dict[str, float]
+
+
+class ErrorBody(Strict):
+    code: str
+    message: str

@@ -1,0 +1,23 @@
+"""Service configuration (environment ``CLOUD_*`` or constructor arguments)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from cloud.credit.model import DEFAULT_ARTIFACT, DEFAULT_CSV, ROOT
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CLOUD_", extra="forbid")
+
+    database_url: str = f"sqlite:///{ROOT / 'var' / 'cloud' / 'service.db'}"
+    # Provisioning tokens handed to field agents; each registers devices. Keep them out of code and logs.
+    provisioning_tokens: list[str] = Field(default_factory=list)
+    max_clock_skew_s: int = Field(300, ge=10, le=3600)
+    max_body_bytes: int = Field(16_384, ge=1024)
+    bureau_csv: Path = DEFAULT_CSV
+    scorecard: Path = DEFAULT_ARTIFACT
+    offers_file: Path = Path(__file__).with_name("offers.toml")

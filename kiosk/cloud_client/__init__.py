@@ -1,0 +1,1 @@
+"""The kiosk's side of the cloud contract: device identity, signed requests, the durable outbox."""

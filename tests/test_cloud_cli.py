@@ -1,0 +1,80 @@
+"""The documented commands: `kiosk-cloud serve` as its own process, and the kiosk CLI against it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+from cloud.local import free_port
+
+TOKEN = "cli-test-token-1"
+
+
+@pytest.fixture
+def served(tmp_path):
+    port = free_port()
+    env = {**os.environ, "CLOUD_SCORECARD": str(tmp_path / "card.json")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cloud.cli", "serve", "--port", str(port), "--db",
+         f"sqlite:///{tmp_path / 'svc.sqlite3'}", "--token", TOKEN],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if requests.get(url + "/v1/health", timeout=1).ok:
+                break
+        except requests.ConnectionError:
+            pass
+        assert proc.poll() is None and time.monotonic() < deadline, "service did not start"
+        time.sleep(0.2)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def kiosk(*args):
+    return subprocess.run([sys.executable, "-m", "kiosk.cli", *map(str, args)], capture_output=True, text=True, timeout=120)
+
+
+def test_register_estimate_offers_apply(served, tmp_path):
+    from cloud.credit.model import DEFAULT_CSV, CreditModel
+
+    model = CreditModel.load(DEFAULT_CSV, tmp_path / "card.json")
+    applicant = next(r.id_number for r in model._by_id.values() if model.score(r)[0] < 0.12)
+    out = kiosk("cloud", "--cloud", served, "register", "--token", TOKEN, "--shop", "Test shop")
+    assert out.returncode == 0 and "registered" in out.stdout, out.stderr
+    out = kiosk("cloud", "--cloud", served, "register", "--token", TOKEN, "--shop", "Test shop")
+    assert "already registered" in out.stdout
+    out = kiosk("cloud", "--cloud", served, "estimate", "--id-number", applicant, "--income", "6000", "--amount", "3000")
+    estimate = json.loads(out.stdout)
+    assert out.returncode == 0 and estimate["decision"] == "approved" and estimate["limit"] == 3000
+    offers = json.loads(kiosk("cloud", "--cloud", served, "offers").stdout)
+    assert len(offers["products"]) >= 2
+    product = next(p for p in offers["products"] if estimate["grade"] in p["grades"])
+    args = ["cloud", "--cloud", served, "apply", "--estimate-id", estimate["estimate_id"], "--offer-id",
+            product["id"], "--amount", min(estimate["limit"], product["max_amount"]), "--term",
+            product["terms"][0], "--idempotency-key", "cli-app-0001"]
+    first, second = json.loads(kiosk(*args).stdout), json.loads(kiosk(*args).stdout)
+    assert first["application_id"] == second["application_id"]
+    out = kiosk("cloud", "--cloud", served, "outbox")
+    assert out.returncode == 0 and out.stdout.strip() == "{}"
+
+
+def test_wrong_token_and_unreachable_cloud_are_clear(served):
+    out = kiosk("cloud", "--cloud", served, "register", "--token", "not-the-token", "--shop", "S")
+    assert out.returncode == 1 and "bad_token" in out.stderr and "Traceback" not in out.stderr
+    out = kiosk("cloud", "--cloud", f"http://127.0.0.1:{free_port()}", "register", "--token", TOKEN, "--shop", "S")
+    assert out.returncode == 1 and "no answer" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_estimate_before_registration_says_what_to_do():
+    out = kiosk("cloud", "offers")
+    assert out.returncode == 2 and "not registered" in out.stderr

@@ -1,0 +1,132 @@
+"""The outbox: nothing lost or sent twice, through network outages and kill -9."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine
+
+from cloud.credit.model import DEFAULT_CSV, CreditModel
+from kiosk.cloud_client.outbox import Outbox
+from kiosk.cloud_client.stages import CloudApplications
+from kiosk.journey import events as ev
+from kiosk.journey.session import CreditEstimate, OfferSummary, SessionData
+from tests.cloud_helpers import client_for, estimate_request, register, start_service
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    return CreditModel.load(DEFAULT_CSV, tmp_path_factory.mktemp("card") / "scorecard.json")
+
+
+@pytest.fixture
+def world(tmp_path, model):
+    """A running service, a registered kiosk data dir, and an estimate to apply against."""
+    (tmp_path / "svc").mkdir()
+    service = start_service(tmp_path / "svc", model)
+    data_dir = tmp_path / "kiosk"
+    identity = register(service, data_dir)
+    applicant = next(r.id_number for r in model._by_id.values() if model.score(r)[0] < 0.12)
+    estimate = client_for(service.url, identity).estimate(estimate_request(applicant))
+    yield service, data_dir, identity, estimate
+    service.stop()
+
+
+def applications(service) -> list[tuple]:
+    with create_engine(service.settings.database_url).connect() as conn:
+        return conn.exec_driver_sql("SELECT idempotency_key, application_id FROM applications").fetchall()
+
+
+def session_with(estimate) -> SessionData:
+    data = SessionData(session_id="s1", started_at=0)
+    data.estimate = CreditEstimate(estimate.limit, "CNY", estimate.grade, (), estimate.estimate_id)
+    data.offers = (OfferSummary("rural-bank-flex:12", 5000.0, 12, 0.108, 441.44, 5297.28),)
+    return data
+
+
+def test_service_down_then_up_queues_then_sends_exactly_one(world, model):
+    service, data_dir, identity, estimate = world
+    port = service.port
+    service.stop()
+    outbox = Outbox.for_data_dir(data_dir)
+    stage = CloudApplications(client_for(service.url, identity, retries=1), outbox)
+    recorded = stage.submit(session_with(estimate), "rural-bank-flex:12", "s1:rural-bank-flex:12")
+    assert isinstance(recorded, ev.ApplicationRecorded) and recorded.queued and recorded.reference.startswith("Q")
+    assert outbox.counts() == {"pending": 1}
+    # The customer taps again while still offline: still one item.
+    stage.submit(session_with(estimate), "rural-bank-flex:12", "s1:rural-bank-flex:12")
+    assert outbox.counts() == {"pending": 1}
+    restarted = start_service(data_dir.parent / "svc", model, port)  # same database, same port
+    try:
+        report = outbox.drain(stage.send)
+        assert (report.sent, report.remaining) == (1, 0)
+        assert outbox.drain(stage.send).sent == 0
+        assert [k for k, _ in applications(restarted)] == ["s1:rural-bank-flex:12"]
+    finally:
+        restarted.stop()
+
+
+def test_payloads_are_encrypted_at_rest_and_minimal(tmp_path):
+    outbox = Outbox.for_data_dir(tmp_path)
+    outbox.enqueue("application", "k-1", {"estimate_id": "abcdef0123456789", "offer_id": "x", "amount": 1.0, "term_months": 3})
+    raw = (tmp_path / "outbox.sqlite3").read_bytes()
+    assert b"abcdef0123456789" not in raw
+    assert oct((tmp_path / "device" / "outbox.key").stat().st_mode & 0o777) == "0o600"
+    assert outbox.items()[0].payload["estimate_id"] == "abcdef0123456789"
+
+
+def _run_and_kill(args, after_lines: int, key: str) -> list[str]:
+    proc = subprocess.Popen([sys.executable, "-m", "tests.helpers.outbox_writer", *args], cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen = []
+    for line in proc.stdout:
+        seen.append(json.loads(line)[key])
+        if len(seen) >= after_lines:
+            os.kill(proc.pid, signal.SIGKILL)
+            break
+    proc.wait(timeout=10)
+    assert proc.returncode == -signal.SIGKILL, (seen, proc.stderr.read()[-2000:])
+    return seen
+
+
+def test_kill_9_of_the_writer_loses_nothing_and_sends_nothing_twice(world):
+    service, data_dir, identity, estimate = world
+    committed = _run_and_kill(["write", str(data_dir), estimate.estimate_id, "500"], 40, "committed")
+    conn = sqlite3.connect(data_dir / "outbox.sqlite3")
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    conn.close()
+    outbox = Outbox.for_data_dir(data_dir)
+    keys = [i.idempotency_key for i in outbox.items()]
+    # Every enqueue the writer saw return is on disk (one more may have committed before the kill landed).
+    assert keys[: len(committed)] == [f"kill-test-{i:04d}" for i in committed]
+    assert len(keys) in (len(committed), len(committed) + 1)
+
+    # Now kill a drainer mid-way, then drain again: every item reaches the service exactly once.
+    sent_before_kill = _run_and_kill(["drain", str(data_dir), service.url], 5, "sent")
+    assert len(sent_before_kill) == 5
+    report = Outbox.for_data_dir(data_dir).drain(CloudApplications(client_for(service.url, identity), outbox).send)
+    assert report.remaining == 0
+    apps = applications(service)
+    assert sorted(k for k, _ in apps) == sorted(keys)
+    assert len({a for _, a in apps}) == len(keys)
+
+
+def test_rejected_application_is_not_retried_and_goes_to_the_shopkeeper(world):
+    service, data_dir, identity, estimate = world
+    outbox = Outbox.for_data_dir(data_dir)
+    stage = CloudApplications(client_for(service.url, identity), outbox)
+    session = session_with(estimate)
+    session.offers = (OfferSummary("rural-bank-flex:12", 999999.0, 12, 0.108, 1.0, 1.0),)  # above the limit
+    result = stage.submit(session, "rural-bank-flex:12", "s2:too-much")
+    assert isinstance(result, ev.ApplicationFailed)
+    assert outbox.counts().get("rejected") == 1 and outbox.drain(stage.send).sent == 0
