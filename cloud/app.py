@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from cloud import db
 from cloud.credit.model import CreditModel
-from cloud.credit.policy import CURRENCY, Verification, decide
+from cloud.credit.policy import CURRENCY, Verification, decide, reason_text
 from cloud.protocol import (
     HEADER_DEVICE,
     HEADER_DIGEST,
@@ -159,7 +159,8 @@ def create_app(settings: ServiceSettings | None = None, model: CreditModel | Non
                 decision=d.decision, grade=d.grade, pd=d.pd, limit_amount=d.limit, created_at=time.time()))
         return EstimateResponse(estimate_id=estimate_id, decision=d.decision, grade=d.grade,
                                 pd=None if d.pd is None else round(d.pd, 4), limit=d.limit,
-                                currency=CURRENCY, reasons=list(d.reasons))
+                                currency=CURRENCY, reasons=[reason_text(c) for c in d.reasons],
+                                reason_codes=list(d.reasons))
 
     @app.get("/v1/offers", response_model=OffersResponse)
     def offers(device_id: str = Depends(signed_device)) -> OffersResponse:

@@ -53,7 +53,8 @@ class EstimateResponse(Strict):
     pd: float | None
     limit: float
     currency: str
-    reasons: list[str]
+    reasons: list[str]  # plain words (English)
+    reason_codes: list[str]  # stable codes, for the kiosk to word in the customer's language
 
 
 class Product(Strict):

@@ -37,17 +37,14 @@ def cmd_version(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     config = _config(args)
-    if not args.demo:
-        print(
-            "kiosk: the touchscreen app is not installed in this build yet; "
-            "`kiosk run --demo` replays a whole session headless",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
     from kiosk.demo import DemoError, run_demo
 
     try:
-        return run_demo(config, language=args.lang)
+        if args.demo and args.headless:
+            return run_demo(config, language=args.lang)
+        from ui.launch import run_demo_app, run_kiosk
+
+        return run_demo_app(config) if args.demo else run_kiosk(config, fullscreen=not args.windowed)
     except DemoError as exc:
         print(f"kiosk: {exc}", file=sys.stderr)
         return EXIT_FAIL
@@ -303,9 +300,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", type=Path, help="TOML config file (default: $KIOSK_CONFIG, else built-in defaults)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("run", help="run the kiosk (use --demo for a headless replay session)")
-    p.add_argument("--demo", action="store_true", help="replay a scripted session from files")
-    p.add_argument("--lang", choices=["zh", "en"], default="en", help="demo customer's language")
+    p = sub.add_parser("run", help="run the touchscreen kiosk (--demo: with replay devices and a local cloud)")
+    p.add_argument("--demo", action="store_true", help="synthetic customer, replay devices, local scoring service")
+    p.add_argument("--headless", action="store_true", help="with --demo: no screen, a scripted customer, console log")
+    p.add_argument("--windowed", action="store_true", help="not fullscreen (development)")
+    p.add_argument("--lang", choices=["zh", "en"], default="en", help="headless demo customer's language")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("selftest", help="check camera, microphone, speaker, printer, disk and models")

@@ -8,9 +8,13 @@ from __future__ import annotations
 import random
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from hardware.audio import AudioClip
 from hardware.errors import DeviceError
 from kiosk.config import CHECKOUT_ROOT, KioskConfig
 from kiosk.devices import build_devices
@@ -103,6 +107,24 @@ def ask_question(runner: Runner, language: str, out: TextIO) -> None:
         print(f"          kiosk answers: {answer.text}", file=out)
 
 
+class DemoMicrophone:
+    """A customer asking the demo question in the session's language (espeak-ng speech: SYNTHETIC)."""
+
+    def __init__(self, language: Callable[[], str]) -> None:
+        self.language = language
+
+    def open(self) -> None:
+        pass
+
+    def record(self, max_seconds: float) -> AudioClip:
+        from voice.tts import EspeakTts
+
+        return EspeakTts().synthesize(DEMO_QUESTIONS[self.language()], self.language())
+
+    def close(self) -> None:
+        pass
+
+
 class ScriptedCustomer:
     """Answers each screen the way a cooperative customer would."""
 
@@ -132,31 +154,66 @@ class ScriptedCustomer:
         return None
 
 
-def run_demo(config: KioskConfig, language: str = "en", out: TextIO = sys.stdout) -> int:
+@dataclass
+class DemoWorld:
+    """Everything a demo session needs, wired: local service, registered device, actor camera, stages."""
+
+    config: KioskConfig
+    camera: ActorCamera
+    service: LocalService
+    applicant: str
+    runner: Runner
+
+    @property
+    def journey(self) -> Journey:
+        return self.runner.journey
+
+
+@contextmanager
+def demo_world(config: KioskConfig) -> Iterator[DemoWorld]:
     camera = demo_camera(config.data_dir / "demo")
     model = CreditModel.load()
     settings = ServiceSettings(
         database_url=f"sqlite:///{config.data_dir / 'demo' / 'cloud.sqlite3'}", provisioning_tokens=[DEMO_TOKEN]
     )
     with LocalService(settings, model=model) as service:
-        print(f"Local scoring service on {service.url}", file=out)
         config = demo_config(config, service.url)
         try:
             register_device(config, service.url, DEMO_TOKEN, "Demo shop")
-        except CloudError as exc:
-            print(f"demo cannot register with the local service: {exc}", file=out)
-            return 1
-        return _run_session(config, camera, demo_applicant(model), language, out)
+            devices = build_devices(config.hardware, config.data_dir)
+            stages = build_stages(config)
+        except (CloudError, DeviceError, ModelError, CalibrationError) as exc:
+            raise DemoError(f"demo cannot start: {exc}") from None
+        devices.camera = camera
+        devices.microphone = DemoMicrophone(lambda: journey.data.language or "en")
+        # The product draws from every challenge; the demo actor has photos for these only.
+        rng = random.SystemRandom()
+        journey = Journey(limits_from_config(config), now=time.monotonic(),
+                          challenge_factory=lambda n: tuple(rng.sample(camera.repertoire, n)))
+        runner = Runner(journey, devices, stages)
+
+        def actor_sees(t: Transition) -> None:
+            if t.state is State.LIVE_CAPTURE and t.previous is not State.LIVE_CAPTURE:
+                camera.look_at_camera()
+
+        runner.transition_listeners.append(actor_sees)
+        runner.prompt_listeners.append(lambda challenge, _text: camera.perform(challenge))
+        yield DemoWorld(config, camera, service, demo_applicant(model), runner)
 
 
-def _run_session(config: KioskConfig, camera: ActorCamera, id_number: str, language: str, out: TextIO) -> int:
+def run_demo(config: KioskConfig, language: str = "en", out: TextIO = sys.stdout) -> int:
+    with demo_world(config) as world:
+        print(f"Local scoring service on {world.service.url}", file=out)
+        return _run_session(world, language, out)
+
+
+def _run_session(world: DemoWorld, language: str, out: TextIO) -> int:
     t0 = time.monotonic()
+    journey, runner = world.journey, world.runner
 
     def show(t: Transition) -> None:
         if t.ignored:
             return
-        if t.state is State.LIVE_CAPTURE and t.previous is not State.LIVE_CAPTURE:
-            camera.look_at_camera()
         arrow = t.state.value if t.state is not t.previous else f"{t.state.value} (again)"
         print(f"[{time.monotonic() - t0:6.2f}s] {t.previous.value:>12} -> {arrow:<18} on {t.event}", file=out)
         data = journey.data
@@ -177,30 +234,13 @@ def _run_session(config: KioskConfig, camera: ActorCamera, id_number: str, langu
             queued = " (queued: will be sent when the network is back)" if data.application_queued else ""
             print(f"          application reference {data.application_ref}{queued}; receipt printed", file=out)
 
-    try:
-        devices = build_devices(config.hardware, config.data_dir)
-        devices.camera = camera
-        stages = build_stages(config)
-    except (DeviceError, ModelError, CalibrationError) as exc:
-        print(f"demo cannot start: {exc}", file=out)
-        return 1
-    def prompt(challenge: str, text: str) -> None:
-        print(f"          kiosk says: {text}", file=out)
-        camera.perform(challenge)
-
-    # The product draws from every challenge; the demo actor has photos for these only.
-    rng = random.SystemRandom()
-    journey = Journey(
-        limits_from_config(config),
-        now=time.monotonic(),
-        challenge_factory=lambda n: tuple(rng.sample(camera.repertoire, n)),
-    )
-    runner = Runner(journey, devices, stages, on_transition=show, on_prompt=prompt)
-    customer = ScriptedCustomer(language, id_number)
+    runner.transition_listeners.append(show)
+    runner.prompt_listeners.append(lambda _c, text: print(f"          kiosk says: {text}", file=out))
+    customer = ScriptedCustomer(language, world.applicant)
     print(f"Kiosk demo ({language}): synthetic ID card + LFW photos of {DEMO_PERSON} acting out challenges", file=out)
-    missing = stages.missing()
+    missing = runner.stages.missing()
     if missing:
-        print("Stages not available yet: " + ", ".join(m.name for m in missing), file=out)
+        print("Stages not available: " + ", ".join(m.name for m in missing), file=out)
     asked = False
     for _ in range(100):  # a full journey is ~15 transitions; the bound stops a runaway loop
         if journey.state is State.ERROR:

@@ -86,8 +86,10 @@ class Runner:
         self.devices = devices
         self.stages = stages
         self.clock = clock
-        self.on_transition = on_transition
-        self.on_prompt = on_prompt  # (challenge, text in the session language): screen and voice
+        # Listeners: the screen, the demo's actor, the console printer. Prompts carry (challenge, text in
+        # the session language) for the screen and the voice.
+        self.transition_listeners: list[Callable[[Transition], None]] = [on_transition] if on_transition else []
+        self.prompt_listeners: list[Callable[[str, str], None]] = [on_prompt] if on_prompt else []
         self.last_answer = None  # the latest voice answer (transcript, intent, text) for the screen
         self._camera_open = False
 
@@ -98,8 +100,8 @@ class Runner:
         while queue:
             transition = self.journey.handle(queue.pop(0))
             transitions.append(transition)
-            if self.on_transition is not None:
-                self.on_transition(transition)
+            for listener in self.transition_listeners:
+                listener(transition)
             for effect in transition.effects:
                 queue.extend(self._stamp(e) for e in self._execute(effect))
         return transitions
@@ -184,8 +186,8 @@ class Runner:
     def _prompt(self, challenge: str) -> None:
         text = challenge_prompt(challenge, self.journey.data.language or "en")
         log.info("challenge prompted", extra={"challenge": challenge})
-        if self.on_prompt is not None:
-            self.on_prompt(challenge, text)
+        for listener in self.prompt_listeners:
+            listener(challenge, text)
 
     def _say(self, text: str) -> None:
         if not text or self.stages.answers is None:

@@ -10,6 +10,8 @@ APT_PACKAGES=(
   alsa-utils            # aplay: speaker driver
   espeak-ng             # text to speech
   sox flac              # audio conversion for replay files
+  fonts-wqy-microhei    # CJK font for the touchscreen (Kivy's default font has no Chinese)
+  libgl1-mesa-dri libmtdev1  # software OpenGL and touch input support for Kivy
 )
 
 if command -v apt-get >/dev/null 2>&1; then

@@ -159,6 +159,7 @@ def test_failed_verification_is_never_scored_up(service, identity, good_applican
     for matched, live in ((False, True), (True, False)):
         est = client.estimate(estimate_request(good_applicant, matched=matched, live=live))
         assert est.decision == "declined" and est.limit == 0 and "identity" in est.reasons[0]
+        assert est.reason_codes == ["verification_failed"]
 
 
 def test_thin_file_gets_the_starter_policy(service, identity):
@@ -185,8 +186,12 @@ def test_scorecard_on_the_held_out_split(model):
 
 def test_risky_applicants_get_plain_word_reasons(model):
     risky = max(model._by_id.values(), key=lambda r: model.score(r)[0])
-    pd, reasons = model.score(risky)
-    assert pd > 0.5 and reasons and all(r.endswith("lowers the estimate") for r in reasons)
+    pd, codes = model.score(risky)
+    from cloud.credit.bureau import FEATURES
+    from cloud.credit.policy import reason_text
+
+    assert pd > 0.5 and codes and set(codes) <= set(FEATURES)
+    assert all(reason_text(c).endswith("lowers the estimate") for c in codes)
 
 
 def test_synthetic_id_numbers_are_well_formed_and_deterministic():

@@ -92,7 +92,7 @@ def test_stage_results_are_stamped_with_the_runner_clock(devices):
     stages = Stages(id_capture=FrameGrabbingIdStage(), live_capture=FrameGrabbingLiveStage())
     runner = Runner(new_journey(), devices(), stages, clock=clock())
     transitions = []
-    runner.on_transition = transitions.append
+    runner.transition_listeners.append(transitions.append)
     start(runner)
     assert [t.state for t in transitions][-3:] == [State.LIVE_CAPTURE, State.MATCH, State.ERROR]
     assert runner.journey.last_activity > 0

@@ -43,8 +43,7 @@ class CreditModel:
     def score(self, record: BureauRecord) -> tuple[float, tuple[str, ...]]:
         row = features(record)
         pd = float(self.card.pd([row])[0])
-        reasons = tuple(f"{FEATURES[name]} lowers the estimate" for name, _ in self.card.reasons(row))
-        return pd, reasons
+        return pd, tuple(name for name, _ in self.card.reasons(row))
 
     def test_applicants(self) -> list[str]:
         """A few ID numbers from the bureau table, for demos and tests."""

@@ -19,6 +19,24 @@ INCOME_MULTIPLE = 3.0  # the limit never exceeds three months of declared income
 MIN_LIMIT = 500.0  # below this an offer is not worth its fees: decline instead
 
 
+# Reason codes -> plain words. Risk factors from the scorecard use the feature name as their code.
+POLICY_REASONS = {
+    "verification_failed": "identity could not be verified at the kiosk",
+    "thin_file": "no credit history was found, so a small starter limit applies",
+    "income_too_low": "declared income is too low",
+    "income_cap": "the limit is capped at three months of your declared income",
+    "amount_too_small": "the possible amount is too small",
+}
+
+
+def reason_text(code: str) -> str:
+    from cloud.credit.bureau import FEATURES
+
+    if code in FEATURES:
+        return f"{FEATURES[code]} lowers the estimate"
+    return POLICY_REASONS[code]
+
+
 @dataclass(frozen=True)
 class Verification:
     face_matched: bool
@@ -38,7 +56,7 @@ class Decision:
     grade: str
     pd: float | None
     limit: float
-    reasons: tuple[str, ...]
+    reasons: tuple[str, ...]  # reason codes, most important first (reason_text() words them)
 
 
 def grade_for(pd: float) -> tuple[str, float]:
@@ -51,13 +69,13 @@ def grade_for(pd: float) -> tuple[str, float]:
 def decide(pd: float | None, verification: Verification, monthly_income: float, requested: float,
            risk_reasons: tuple[str, ...] = ()) -> Decision:
     if not verification.passed:
-        return Decision("declined", DECLINE_GRADE, pd, 0.0, ("identity could not be verified at the kiosk",))
+        return Decision("declined", DECLINE_GRADE, pd, 0.0, ("verification_failed",))
     income_cap = INCOME_MULTIPLE * max(monthly_income, 0.0)
     if pd is None:
         limit = min(STARTER_LIMIT, income_cap, requested)
-        reasons = ("no credit history was found, so a small starter limit applies",)
+        reasons = ("thin_file",)
         if limit < MIN_LIMIT:
-            return Decision("declined", DECLINE_GRADE, None, 0.0, (*reasons, "declared income is too low"))
+            return Decision("declined", DECLINE_GRADE, None, 0.0, (*reasons, "income_too_low"))
         return Decision("starter", STARTER_GRADE, None, limit, reasons)
     grade, band = grade_for(pd)
     if grade == DECLINE_GRADE:
@@ -65,7 +83,7 @@ def decide(pd: float | None, verification: Verification, monthly_income: float, 
     limit = min(band, income_cap, requested)
     reasons = list(risk_reasons)
     if limit < band and limit == income_cap:
-        reasons.append("the limit is capped at three months of your declared income")
+        reasons.append("income_cap")
     if limit < MIN_LIMIT:
-        return Decision("declined", DECLINE_GRADE, pd, 0.0, (*reasons, "the possible amount is too small"))
+        return Decision("declined", DECLINE_GRADE, pd, 0.0, (*reasons, "amount_too_small"))
     return Decision("approved", grade, pd, limit, tuple(reasons))

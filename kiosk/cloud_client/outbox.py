@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -72,7 +73,10 @@ class Outbox:
     def __init__(self, db_path: Path, key_path: Path) -> None:
         db_path.parent.mkdir(parents=True, exist_ok=True)
         self._fernet = Fernet(_key(key_path))
-        self._db = sqlite3.connect(db_path, isolation_level=None, timeout=10)
+        # Built on one thread, used on the journey worker: sqlite3 allows that when calls are serialised,
+        # which the lock below does.
+        self._db = sqlite3.connect(db_path, isolation_level=None, timeout=10, check_same_thread=False)
+        self._lock = threading.RLock()
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute(SCHEMA)
@@ -83,52 +87,57 @@ class Outbox:
 
     def enqueue(self, kind: str, idempotency_key: str, payload: dict) -> int:
         """Durably store; the same idempotency key is stored once. Returns the row id."""
-        blob = self._fernet.encrypt(json.dumps(payload).encode())
-        with self._db:
-            self._db.execute(
-                "INSERT OR IGNORE INTO outbox (idempotency_key, kind, payload, created_at) VALUES (?, ?, ?, ?)",
-                (idempotency_key, kind, blob, time.time()),
-            )
-        return self._db.execute("SELECT id FROM outbox WHERE idempotency_key = ?", (idempotency_key,)).fetchone()[0]
+        with self._lock:
+            blob = self._fernet.encrypt(json.dumps(payload).encode())
+            with self._db:
+                self._db.execute(
+                    "INSERT OR IGNORE INTO outbox (idempotency_key, kind, payload, created_at) VALUES (?, ?, ?, ?)",
+                    (idempotency_key, kind, blob, time.time()),
+                )
+            return self._db.execute("SELECT id FROM outbox WHERE idempotency_key = ?", (idempotency_key,)).fetchone()[0]
 
     def items(self, status: str | None = None) -> list[OutboxItem]:
-        query = "SELECT id, idempotency_key, kind, payload, status, attempts FROM outbox"
-        rows = self._db.execute(query + (" WHERE status = ?" if status else "") + " ORDER BY id",
-                                (status,) if status else ()).fetchall()
-        return [OutboxItem(r[0], r[1], r[2], json.loads(self._fernet.decrypt(r[3])), r[4], r[5]) for r in rows]
+        with self._lock:
+            query = "SELECT id, idempotency_key, kind, payload, status, attempts FROM outbox"
+            rows = self._db.execute(query + (" WHERE status = ?" if status else "") + " ORDER BY id",
+                                    (status,) if status else ()).fetchall()
+            return [OutboxItem(r[0], r[1], r[2], json.loads(self._fernet.decrypt(r[3])), r[4], r[5]) for r in rows]
 
     def result(self, item_id: int) -> dict | None:
-        row = self._db.execute("SELECT result FROM outbox WHERE id = ?", (item_id,)).fetchone()
-        return json.loads(row[0]) if row and row[0] else None
+        with self._lock:
+            row = self._db.execute("SELECT result FROM outbox WHERE id = ?", (item_id,)).fetchone()
+            return json.loads(row[0]) if row and row[0] else None
 
     def counts(self) -> dict[str, int]:
-        return dict(self._db.execute("SELECT status, COUNT(*) FROM outbox GROUP BY status").fetchall())
+        with self._lock:
+            return dict(self._db.execute("SELECT status, COUNT(*) FROM outbox GROUP BY status").fetchall())
 
     def drain(self, send: Callable[[OutboxItem], dict], only: int | None = None) -> DrainReport:
         """Send pending items in order; stop at the first network failure (the rest wait for the next try)."""
-        sent = rejected = 0
-        for item in self.items("pending"):
-            if only is not None and item.id != only:
-                continue
-            with self._db:
-                self._db.execute("UPDATE outbox SET attempts = attempts + 1 WHERE id = ?", (item.id,))
-            try:
-                result = send(item)
-            except CloudUnavailable as exc:
+        with self._lock:
+            sent = rejected = 0
+            for item in self.items("pending"):
+                if only is not None and item.id != only:
+                    continue
                 with self._db:
-                    self._db.execute("UPDATE outbox SET last_error = ? WHERE id = ?", (str(exc)[:200], item.id))
-                break
-            except CloudRejected as exc:
+                    self._db.execute("UPDATE outbox SET attempts = attempts + 1 WHERE id = ?", (item.id,))
+                try:
+                    result = send(item)
+                except CloudUnavailable as exc:
+                    with self._db:
+                        self._db.execute("UPDATE outbox SET last_error = ? WHERE id = ?", (str(exc)[:200], item.id))
+                    break
+                except CloudRejected as exc:
+                    with self._db:
+                        self._db.execute("UPDATE outbox SET status = 'rejected', last_error = ? WHERE id = ?",
+                                         (str(exc)[:200], item.id))
+                    rejected += 1
+                    continue
                 with self._db:
-                    self._db.execute("UPDATE outbox SET status = 'rejected', last_error = ? WHERE id = ?",
-                                     (str(exc)[:200], item.id))
-                rejected += 1
-                continue
-            with self._db:
-                self._db.execute("UPDATE outbox SET status = 'sent', sent_at = ?, result = ? WHERE id = ?",
-                                 (time.time(), json.dumps(result), item.id))
-            sent += 1
-        return DrainReport(sent, rejected, len(self.items("pending")))
+                    self._db.execute("UPDATE outbox SET status = 'sent', sent_at = ?, result = ? WHERE id = ?",
+                                     (time.time(), json.dumps(result), item.id))
+                sent += 1
+            return DrainReport(sent, rejected, len(self.items("pending")))
 
     def close(self) -> None:
         self._db.close()

@@ -46,7 +46,7 @@ class CloudScoring:
             log.warning("scoring failed", extra={"code": exc.code, "detail": str(exc)[:200]})
             return ev.ScoringFailed(code=exc.code)
         estimate = CreditEstimate(result.limit, result.currency, result.grade, tuple(result.reasons),
-                                  result.estimate_id, result.decision)
+                                  result.estimate_id, result.decision, tuple(result.reason_codes))
         quotes = [] if result.decision == "declined" else match_offers(
             self._catalog.products, result.grade, result.limit, d.requested_amount, d.term_months)
         return ev.ScoreReceived(estimate=estimate, offers=tuple(q.summary() for q in quotes))

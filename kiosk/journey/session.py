@@ -91,6 +91,7 @@ class CreditEstimate:
     reasons: tuple[str, ...] = ()
     estimate_id: str = ""
     decision: str = "approved"  # "approved" | "starter" | "declined"
+    reason_codes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,186 @@
+"""The real Kivy app, headless (SDL offscreen): the whole journey by touch, in both languages, with
+screenshots of every screen saved under test-artifacts/screens/."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.ui import harness as h  # sets the headless Kivy environment before kivy is imported
+
+from hardware.camera import ReplayCamera  # noqa: E402
+from kiosk.admin_pin import PinStore  # noqa: E402
+from kiosk.config import load_config  # noqa: E402
+from kiosk.demo import demo_world  # noqa: E402
+from kiosk.journey.session import OfferSummary  # noqa: E402
+from ui.app import KioskApp  # noqa: E402
+from ui.i18n import keys, tr  # noqa: E402
+from ui.screens import SCREENS  # noqa: E402
+from ui.view import ViewState  # noqa: E402
+
+
+@pytest.fixture
+def world(tmp_path, installed_models):
+    config = load_config().model_copy(update={"data_dir": tmp_path, "extra_models_dir": installed_models})
+    with demo_world(config) as w:
+        yield w
+
+
+def make_app(world, tmp_path) -> KioskApp:
+    pins = PinStore(tmp_path / "pin.json")
+    pins.set_pin("246810")
+    app = KioskApp(world.runner, pins, "zh", selftest=lambda: [])
+    h.start(app)
+    app.shown = [app.manager.current]
+    app.manager.bind(current=lambda _m, name: app.shown.append(name))
+    return app
+
+
+def text_on_screen() -> str:
+    from kivy.core.window import Window
+
+    out, stack = [], list(Window.children)
+    while stack:
+        w = stack.pop()
+        if hasattr(w, "text") and w.get_root_window() is not None:
+            out.append(w.text)
+        stack.extend(w.children)
+    return "\n".join(out)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_whole_journey_by_touch(world, tmp_path, lang):
+    app = make_app(world, tmp_path)
+    try:
+        assert app.manager.current == "attract"
+        h.screenshot(f"{lang}_01_attract")
+        h.tap(app, "start")
+        assert app.manager.current == "language"
+        h.tap(app, f"lang_{lang}")
+        assert app.manager.current == "consent" and tr("screen.consent_agree", lang) in text_on_screen()
+        h.screenshot(f"{lang}_02_consent")
+        h.tap(app, "agree")  # ID card, challenges (the actor follows the prompts) and the match run now
+        assert app.manager.current == "details", app.shown
+        assert {"id_capture", "live_capture", "match"} <= set(app.shown)
+        h.screenshot(f"{lang}_03_details")
+        h.tap(app, "field_id_number")
+        h.type_digits(app, world.applicant)
+        h.tap(app, "field_income")
+        h.type_digits(app, "6000")
+        h.tap(app, "field_amount")
+        h.type_digits(app, "5000")
+        h.tap(app, "term_12")
+        h.screenshot(f"{lang}_04_details_filled")
+        h.tap(app, "ask")  # press-to-talk: the demo microphone asks in the session language
+        assert app.view.answer and app.manager.current == "details"
+        h.screenshot(f"{lang}_05_answer")
+        h.tap(app, "submit_details")
+        assert app.manager.current == "offers" and "scoring" in app.shown
+        assert tr("screen.choose", lang) in text_on_screen() and "%" in text_on_screen()
+        h.screenshot(f"{lang}_06_offers")
+        h.tap(app, "offer_0")
+        assert app.manager.current == "confirmation" and app.view.reference
+        h.screenshot(f"{lang}_07_confirmation")
+        h.tap(app, "finish")
+        assert app.manager.current == "end" and world.journey.data.biometrics.is_empty
+        h.screenshot(f"{lang}_08_end")
+    finally:
+        app.on_stop()
+
+
+def test_idle_timeout_wipes_and_returns_to_attract(world, tmp_path):
+    world.runner.journey.limits = world.runner.journey.limits.__class__(
+        **{**world.runner.journey.limits.__dict__, "timeouts_s": {**world.runner.journey.limits.timeouts_s,
+                                                                  **{k: 1.0 for k in world.runner.journey.limits.timeouts_s}}})
+    app = make_app(world, tmp_path)
+    try:
+        h.tap(app, "start")
+        h.tap(app, "lang_en")
+        assert app.manager.current == "consent"
+        deadline = time.monotonic() + 15
+        while app.manager.current != "attract" and time.monotonic() < deadline:
+            h.pump(5)
+            time.sleep(0.05)
+        assert "end" in app.shown and app.manager.current == "attract"
+        assert world.journey.ended_sessions[-1]["end_reason"] == "idle_timeout"
+    finally:
+        app.on_stop()
+
+
+def test_camera_unplugged_shows_the_camera_error(world, tmp_path, faces_dir):
+    world.runner.devices.camera = ReplayCamera(faces_dir / "Abel_Pacheco", disconnect_after=0)
+    app = make_app(world, tmp_path)
+    try:
+        h.tap(app, "start")
+        h.tap(app, "lang_en")
+        h.tap(app, "agree")
+        assert app.manager.current == "error" and app.view.error_code == "camera_disconnected"
+        assert tr("error.camera_disconnected", "en") in text_on_screen()
+        h.screenshot("en_error_camera")
+        h.tap(app, "retry")
+        assert app.manager.current == "error"  # still unplugged: the same clear screen, no crash
+    finally:
+        app.on_stop()
+
+
+def test_network_down_goes_to_the_shopkeeper_with_a_code(world, tmp_path):
+    app = make_app(world, tmp_path)
+    try:
+        h.tap(app, "start")
+        h.tap(app, "lang_zh")
+        h.tap(app, "agree")
+        assert app.manager.current == "details"
+        world.service.stop()
+        for field, digits in (("id_number", world.applicant), ("income", "6000"), ("amount", "5000")):
+            h.tap(app, f"field_{field}")
+            h.type_digits(app, digits)
+        h.tap(app, "submit_details")
+        h.settle(app, 120)
+        assert app.manager.current == "handoff" and app.view.handoff_code
+        assert world.journey.data.handoff.reason == "scoring_network_down"
+        assert app.view.handoff_code in text_on_screen()
+        h.screenshot("zh_handoff_network")
+    finally:
+        app.on_stop()
+
+
+def test_staff_pin_with_lockout(world, tmp_path):
+    from kivy.core.window import Window
+
+    app = make_app(world, tmp_path)
+    try:
+        for _ in range(5):
+            h.tap_at(10, Window.height - 10)
+        for _ in range(5):  # five wrong PINs lock the pad
+            for k in "111111":
+                h.tap(app, f"pin_{k}", wait=False)
+            h.tap(app, "pin_✔", wait=False)
+        assert "锁定" in text_on_screen() or "Locked" in text_on_screen()
+        for k in "246810":  # even the right PIN is refused while locked
+            h.tap(app, f"pin_{k}", wait=False)
+        h.tap(app, "pin_✔", wait=False)
+        assert not app.admin_open
+    finally:
+        app.on_stop()
+
+
+def test_every_screen_renders_in_both_languages(world, tmp_path):
+    app = make_app(world, tmp_path)
+    offer = OfferSummary("rural-bank-flex:12", 5000, 12, 0.108, 441.44, 5297.28, "County Rural Commercial Bank", 0)
+    try:
+        for lang in ("zh", "en"):
+            for cls in SCREENS:
+                view = ViewState(state=cls.state, language=lang, limit=5000.0, offers=(offer,), reference="b0e3",
+                                 handoff_code="123456", error_code="camera_missing", message="id.retry",
+                                 params={"reasons": ["tilt_card", "too_dark"]}, prompt=None)
+                app.show(view)
+                h.pump(3)
+                assert app.manager.current == cls.state
+                h.screenshot(f"gallery_{lang}_{cls.state}")
+    finally:
+        app.on_stop()
+
+
+def test_translations_cover_the_same_keys():
+    assert keys("zh") == keys("en")

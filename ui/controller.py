@@ -1,0 +1,124 @@
+"""Runs the journey off the UI thread and hands the screen plain snapshots back on the UI thread.
+
+Vision, voice and network calls all happen inside ``Runner.send`` on a single worker thread, so the journey
+is only ever touched by one thread and the screen never waits; ``schedule`` is Kivy's ``Clock`` in the app
+and a direct call in tests that do not need a display.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from hardware.errors import DeviceError
+from hardware.microphone import Microphone
+from kiosk.journey import events as ev
+from kiosk.journey.machine import Transition
+from kiosk.runner import Runner
+from ui.view import ViewState, snapshot
+
+log = logging.getLogger("ui.controller")
+
+
+class JourneyController:
+    def __init__(
+        self,
+        runner: Runner,
+        microphone: Microphone | None,
+        schedule: Callable[[Callable[[], None]], None],
+        on_view: Callable[[ViewState], None],
+        default_language: str = "zh",
+        question_seconds: float = 6.0,
+    ) -> None:
+        self.runner = runner
+        self.microphone = microphone
+        self.schedule = schedule
+        self.on_view = on_view
+        self.default_language = default_language
+        self.question_seconds = question_seconds
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="journey")
+        self._pending = 0
+        self._lock = threading.Lock()
+        self._answer: str | None = None
+        self._prompt: str | None = None
+        self._last: Transition | None = None
+        runner.transition_listeners.append(self._transitioned)
+        runner.prompt_listeners.append(self._prompted)
+
+    # ---- called from the UI thread ------------------------------------------------------------------------
+
+    def post(self, event: ev.Event) -> Future:
+        return self._submit(lambda: self.runner.send(self._stamp(event)))
+
+    def tick(self) -> None:
+        """Clock ticks are dropped while work is queued: a slow stage must not build up a backlog."""
+        if self.idle:
+            self.post(ev.Tick())
+
+    def ask(self) -> Future:
+        return self._submit(self._ask)
+
+    @property
+    def idle(self) -> bool:
+        with self._lock:
+            return self._pending == 0
+
+    def view(self) -> ViewState:
+        return snapshot(self.runner.journey, None, self.default_language, self._answer, self._prompt)
+
+    def shutdown(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+    # ---- worker thread ------------------------------------------------------------------------------------
+
+    def _submit(self, work: Callable[[], object]) -> Future:
+        with self._lock:
+            self._pending += 1
+
+        def run() -> None:
+            try:
+                work()
+            except Exception:  # a bug must not kill the worker: log it, keep the kiosk usable
+                log.exception("journey work failed")
+            finally:
+                with self._lock:
+                    self._pending -= 1
+
+        return self._executor.submit(run)
+
+    def _stamp(self, event: ev.Event) -> ev.Event:
+        return type(event)(**{**event.__dict__, "at": time.monotonic()})
+
+    def _ask(self) -> None:
+        if self.microphone is None:
+            return
+        try:
+            self.microphone.open()
+            clip = self.microphone.record(self.question_seconds)
+        except DeviceError as exc:
+            self.runner.send(self._stamp(ev.DeviceFailed(device=exc.device, code=exc.code)))
+            return
+        self.runner.ask(clip)
+        answer = self.runner.last_answer
+        self._answer = answer.text if answer else None
+        self._publish(None)
+
+    def _transitioned(self, transition: Transition) -> None:
+        if transition.ignored:
+            return
+        if transition.state is not transition.previous:
+            self._answer = None
+            self._prompt = None
+        self._publish(transition)
+
+    def _prompted(self, challenge: str, text: str) -> None:
+        self._prompt = text
+        self._publish(None)
+
+    def _publish(self, transition: Transition | None) -> None:
+        self._last = transition or self._last
+        view = snapshot(self.runner.journey, self._last, self.default_language, self._answer, self._prompt)
+        self.schedule(lambda: self.on_view(view))

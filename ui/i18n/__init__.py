@@ -1,0 +1,44 @@
+"""Screen texts in every customer language (TOML files, not code) and number/currency formatting."""
+
+from __future__ import annotations
+
+import tomllib
+from functools import cache
+from pathlib import Path
+
+FOLDER = Path(__file__).parent
+
+
+@cache
+def catalog(language: str) -> dict:
+    with (FOLDER / f"{language}.toml").open("rb") as fh:
+        return tomllib.load(fh)
+
+
+def tr(key: str, language: str, **params) -> str:
+    """``tr("screen.limit", "zh", limit="¥5,000")``; a missing key falls back to English, then to the key."""
+    for lang in (language, "en"):
+        node = catalog(lang)
+        for part in key.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, str):
+            return node.format(**params) if params else node
+    return key
+
+
+def money(amount: float, language: str) -> str:
+    return f"¥{amount:,.2f}" if language == "zh" else f"CNY {amount:,.2f}"
+
+
+def percent(rate: float) -> str:
+    return f"{100 * rate:.2f}%"
+
+
+def keys(language: str) -> set[str]:
+    def walk(node: dict, prefix: str = "") -> set[str]:
+        out = set()
+        for k, v in node.items():
+            out |= walk(v, f"{prefix}{k}.") if isinstance(v, dict) else {prefix + k}
+        return out
+
+    return walk(catalog(language))

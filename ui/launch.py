@@ -1,0 +1,35 @@
+"""`kiosk run`: the touchscreen app with the configured devices, or (--demo) with the demo world."""
+
+from __future__ import annotations
+
+import time
+
+from kiosk.admin_pin import PinStore
+from kiosk.config import KioskConfig
+from kiosk.devices import build_devices
+from kiosk.journey.machine import Journey
+from kiosk.runner import Runner, limits_from_config
+from kiosk.selftest import run_selftest
+from kiosk.stages import build_stages
+
+
+def build_app(config: KioskConfig, runner: Runner, fullscreen: bool):
+    from ui.app import KioskApp
+
+    return KioskApp(runner, PinStore(config.data_dir / "device" / "admin_pin.json"), config.language_default,
+                    fullscreen, selftest=lambda: run_selftest(config))
+
+
+def run_kiosk(config: KioskConfig, fullscreen: bool = True) -> int:
+    devices = build_devices(config.hardware, config.data_dir)
+    runner = Runner(Journey(limits_from_config(config), now=time.monotonic()), devices, build_stages(config))
+    build_app(config, runner, fullscreen).run()
+    return 0
+
+
+def run_demo_app(config: KioskConfig) -> int:
+    from kiosk.demo import demo_world
+
+    with demo_world(config) as world:
+        build_app(world.config, world.runner, fullscreen=False).run()
+    return 0

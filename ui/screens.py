@@ -1,0 +1,373 @@
+"""One screen per journey state. Each screen only renders a ViewState and turns taps into journey events.
+
+Layout rules for first-time, low-literacy customers: one instruction per screen in large type, an icon with
+every instruction, buttons at least 64 dp high, white on near-black for contrast, and the same bottom bar
+everywhere (ask by voice, call the shopkeeper, cancel).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from kivy.graphics import Color, Ellipse, Line, Rectangle
+from kivy.graphics.texture import Texture
+from kivy.metrics import dp
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.button import Button
+from kivy.uix.gridlayout import GridLayout
+from kivy.uix.label import Label
+from kivy.uix.screenmanager import Screen
+from kivy.uix.widget import Widget
+
+from kiosk.journey import events as ev
+from ui.i18n import money, percent, tr
+from ui.view import ViewState
+
+BG = (0.07, 0.09, 0.12, 1)
+ACCENT = (0.0, 0.45, 0.85, 1)
+GOOD = (0.05, 0.55, 0.25, 1)
+WARN = (0.85, 0.45, 0.0, 1)
+MIN_TOUCH = dp(64)
+# Icons are glyphs the CJK font (WenQuanYi Micro Hei) carries, checked by rendering them: every instruction
+# gets one without image assets.
+ICONS = {"attract": "☞", "language": "文A", "consent": "✓", "id_capture": "□", "live_capture": "◎", "match": "…",
+         "details": "☞", "scoring": "…", "offers": "¥", "confirmation": "✔", "end": "✔", "handoff": "☎", "error": "!"}
+BACKSPACE = "←"
+
+Post = Callable[[ev.Event], None]
+
+
+def big_button(text: str, kiosk_id: str, on_press: Callable[[], None], color=ACCENT, **kw) -> Button:
+    button = Button(text=text, font_size=dp(24), size_hint_y=None, height=max(MIN_TOUCH, kw.pop("height", 0)),
+                    background_normal="", background_color=color, **kw)
+    button.kiosk_id = kiosk_id
+    button.bind(on_release=lambda *_: on_press())
+    return button
+
+
+def label(text: str, size: float = 24, **kw) -> Label:
+    lbl = Label(text=text, font_size=dp(size), halign="center", valign="middle", **kw)
+    lbl.bind(size=lambda w, s: setattr(w, "text_size", (s[0] - dp(16), None)))
+    return lbl
+
+
+class KioskScreen(Screen):
+    """Title with icon, a content area, and the common bottom bar."""
+
+    state = ""
+
+    def __init__(self, post: Post, ask: Callable[[], None], **kw) -> None:
+        super().__init__(name=self.state, **kw)
+        self.post, self.ask = post, ask
+        with self.canvas.before:
+            Color(*BG)
+            self._bg = Rectangle(pos=self.pos, size=self.size)
+        self.bind(pos=lambda *_: setattr(self._bg, "pos", self.pos), size=lambda *_: setattr(self._bg, "size", self.size))
+        self.root_box = BoxLayout(orientation="vertical", padding=dp(12), spacing=dp(8))
+        self.add_widget(self.root_box)
+
+    def render(self, view: ViewState) -> None:
+        lang = view.language
+        self.root_box.clear_widgets()
+        title = BoxLayout(size_hint_y=None, height=dp(56))
+        title.add_widget(label(ICONS.get(self.state, ""), 32, size_hint_x=None, width=dp(64)))
+        title.add_widget(label(self.title(view), 28))
+        self.root_box.add_widget(title)
+        self.content(view, lang)
+        if view.prompt:
+            self.root_box.add_widget(label(view.prompt, 26, color=(1, 0.85, 0.2, 1), size_hint_y=None, height=dp(60)))
+        if view.answer:
+            self.root_box.add_widget(label(view.answer, 18, color=(0.7, 0.9, 1, 1), size_hint_y=None, height=dp(72)))
+        if self.customer_bar:
+            self.root_box.add_widget(self.bottom_bar(lang))
+
+    customer_bar = True
+
+    def title(self, view: ViewState) -> str:
+        return tr(f"screen.{self.state}", view.language)
+
+    def content(self, view: ViewState, lang: str) -> None:
+        self.root_box.add_widget(Widget())
+
+    def bottom_bar(self, lang: str) -> BoxLayout:
+        bar = BoxLayout(size_hint_y=None, height=MIN_TOUCH, spacing=dp(8))
+        bar.add_widget(big_button("? " + tr("ask", lang), "ask", self.ask))
+        bar.add_widget(big_button("☎ " + tr("help", lang), "help", lambda: self.post(ev.CallShopkeeper()), WARN))
+        bar.add_widget(big_button("✖ " + tr("cancel", lang), "cancel", lambda: self.post(ev.Cancel()), (0.5, 0.1, 0.1, 1)))
+        return bar
+
+
+class AttractScreen(KioskScreen):
+    state = "attract"
+    customer_bar = False
+
+    def content(self, view, lang):
+        self.root_box.add_widget(label(tr("screen.attract_sub", "zh") + "\n" + tr("screen.attract_sub", "en"), 20))
+        self.root_box.add_widget(big_button("开始  Start", "start", lambda: self.post(ev.StartPressed()), GOOD,
+                                            height=dp(120)))
+
+    def title(self, view):
+        return tr("screen.attract", "zh") + " / " + tr("screen.attract", "en")
+
+
+class LanguageScreen(KioskScreen):
+    state = "language"
+
+    def content(self, view, lang):
+        row = BoxLayout(spacing=dp(16))
+        row.add_widget(big_button("中文", "lang_zh", lambda: self.post(ev.LanguageChosen(language="zh")), height=dp(160)))
+        row.add_widget(big_button("English", "lang_en", lambda: self.post(ev.LanguageChosen(language="en")),
+                                  height=dp(160)))
+        self.root_box.add_widget(row)
+
+
+class ConsentScreen(KioskScreen):
+    state = "consent"
+
+    def title(self, view):
+        return tr("screen.consent_title", view.language)
+
+    def content(self, view, lang):
+        self.root_box.add_widget(label(tr("screen.consent_body", lang), 20))
+        row = BoxLayout(size_hint_y=None, height=MIN_TOUCH, spacing=dp(16))
+        row.add_widget(big_button("✔ " + tr("screen.consent_agree", lang), "agree",
+                                  lambda: self.post(ev.ConsentGiven(agreed=True)), GOOD))
+        row.add_widget(big_button("✖ " + tr("screen.consent_decline", lang), "decline",
+                                  lambda: self.post(ev.ConsentGiven(agreed=False)), (0.4, 0.4, 0.4, 1)))
+        self.root_box.add_widget(row)
+
+
+def hints(view: ViewState) -> str:
+    reasons = view.params.get("reasons") or []
+    return ", ".join(tr(f"hint.{r}", view.language) for r in reasons if not r.startswith(("challenge", "presentation")))
+
+
+class CameraScreen(KioskScreen):
+    """Live preview with a guide shape (card outline or face oval) and quality hints."""
+
+    guide = "card"
+
+    def __init__(self, post, ask, preview, **kw) -> None:
+        super().__init__(post, ask, **kw)
+        self.preview = preview
+        self._shown = -1
+        self.image = Widget()
+        self._texture: Texture | None = None
+
+    def content(self, view, lang):
+        if view.message in ("id.retry",) or (view.message or "").startswith("face."):
+            text = tr("hint.id_retry", lang, reasons=hints(view) or tr("hint.face_retry", lang))
+            self.root_box.add_widget(label(text, 20, color=(1, 0.8, 0.3, 1), size_hint_y=None, height=dp(40)))
+        self.image = Widget()
+        self.image.bind(pos=self._draw, size=self._draw)
+        self.root_box.add_widget(self.image)
+
+    def refresh(self) -> None:
+        """Called by the app clock: upload the newest frame, if any, and redraw."""
+        latest = self.preview.latest() if self.preview else None
+        if latest is None or latest[0] == self._shown:
+            return
+        index, image = latest
+        h, w = image.shape[:2]
+        if self._texture is None or self._texture.size != (w, h):
+            self._texture = Texture.create(size=(w, h), colorfmt="bgr")
+            self._texture.flip_vertical()
+        self._texture.blit_buffer(image.reshape(-1), colorfmt="bgr", bufferfmt="ubyte")
+        self._shown = index
+        self._draw()
+
+    def _draw(self, *_):
+        widget = self.image
+        widget.canvas.clear()
+        with widget.canvas:
+            if self._texture is not None:
+                w, h = self._texture.size
+                scale = min(widget.width / w, widget.height / h)
+                size = (w * scale, h * scale)
+                pos = (widget.center_x - size[0] / 2, widget.center_y - size[1] / 2)
+                Color(1, 1, 1, 1)
+                Rectangle(texture=self._texture, pos=pos, size=size)
+            Color(0.2, 0.8, 1, 1)
+            cx, cy = widget.center
+            if self.guide == "card":
+                gw, gh = widget.height * 0.8 * 1.586, widget.height * 0.8
+                Line(rectangle=(cx - gw / 2, cy - gh / 2, gw, gh), width=dp(2))
+            else:
+                gw, gh = widget.height * 0.55, widget.height * 0.8
+                Line(ellipse=(cx - gw / 2, cy - gh / 2, gw, gh), width=dp(2))
+
+
+class IdCaptureScreen(CameraScreen):
+    state = "id_capture"
+    guide = "card"
+
+
+class LiveCaptureScreen(CameraScreen):
+    state = "live_capture"
+    guide = "face"
+
+
+class WorkingScreen(KioskScreen):
+    """Never a blank wait: what is happening, and a moving indicator."""
+
+    def content(self, view, lang):
+        spinner = Widget()
+
+        def draw(*_):
+            spinner.canvas.clear()
+            with spinner.canvas:
+                Color(*ACCENT)
+                r = min(spinner.width, spinner.height) * 0.3
+                Ellipse(pos=(spinner.center_x - r, spinner.center_y - r), size=(2 * r, 2 * r), angle_start=0, angle_end=270)
+
+        spinner.bind(pos=draw, size=draw)
+        self.root_box.add_widget(spinner)
+        self.root_box.add_widget(label(tr("screen.working", lang), 22, size_hint_y=None, height=dp(40)))
+
+
+class MatchScreen(WorkingScreen):
+    state = "match"
+
+
+class ScoringScreen(WorkingScreen):
+    state = "scoring"
+
+
+class DetailsScreen(KioskScreen):
+    """Three numbers and a term, typed on a big on-screen keypad (no system keyboard on a kiosk)."""
+
+    state = "details"
+    fields = ("id_number", "income", "amount")
+
+    def __init__(self, post, ask, **kw) -> None:
+        super().__init__(post, ask, **kw)
+        self.values = {f: "" for f in self.fields}
+        self.term = 12
+        self.active = "id_number"
+
+    def reset(self) -> None:
+        self.values = {f: "" for f in self.fields}
+        self.term, self.active = 12, "id_number"
+
+    def content(self, view, lang):
+        body = BoxLayout(spacing=dp(8))
+        left = BoxLayout(orientation="vertical", spacing=dp(6))
+        for f in self.fields:
+            color = ACCENT if f == self.active else (0.25, 0.25, 0.3, 1)
+            left.add_widget(big_button(f"{tr('screen.' + f, lang)}: {self.values[f]}", f"field_{f}",
+                                       lambda f=f: self._select(f, view), color))
+        terms = BoxLayout(size_hint_y=None, height=MIN_TOUCH, spacing=dp(6))
+        for t in (3, 6, 12, 24):
+            terms.add_widget(big_button(tr("screen.term_months", lang, term=t), f"term_{t}", lambda t=t: self._term(t, view),
+                                        GOOD if t == self.term else (0.25, 0.25, 0.3, 1)))
+        left.add_widget(terms)
+        left.add_widget(big_button(tr("next", lang) + " ▶", "submit_details", self._submit, GOOD))
+        body.add_widget(left)
+        pad = GridLayout(cols=3, spacing=dp(4), size_hint_x=0.45)
+        for key in "123456789X0" + BACKSPACE:
+            pad.add_widget(big_button(key, f"key_{key}", lambda k=key: self._key(k, view), (0.2, 0.22, 0.28, 1)))
+        body.add_widget(pad)
+        self.root_box.add_widget(body)
+
+    def _select(self, field, view):
+        self.active = field
+        self.render(view)
+
+    def _term(self, term, view):
+        self.term = term
+        self.render(view)
+
+    def _key(self, key, view):
+        value = self.values[self.active]
+        if key == BACKSPACE:
+            value = value[:-1]
+        elif key != "X" or self.active == "id_number":
+            value = (value + key)[: 18 if self.active == "id_number" else 7]
+        self.values[self.active] = value
+        self.render(view)
+
+    def _submit(self):
+        from kiosk.journey.session import ApplicantDetails
+
+        v = self.values
+        if len(v["id_number"]) != 18 or not v["income"] or not v["amount"]:
+            return
+        details = ApplicantDetails(v["id_number"], float(v["income"]), float(v["amount"]), self.term)
+        self.reset()
+        self.post(ev.DetailsSubmitted(details=details))
+
+
+class OffersScreen(KioskScreen):
+    state = "offers"
+
+    def content(self, view, lang):
+        if view.limit is not None:
+            self.root_box.add_widget(label(tr("screen.limit", lang, limit=money(view.limit, lang)), 24,
+                                           size_hint_y=None, height=dp(40)))
+        lower = view.limit is not None and view.requested is not None and view.limit < view.requested
+        if view.reason_codes and (lower or not view.offers):
+            why = "; ".join(tr(f"reason.{c}", lang) for c in view.reason_codes)
+            self.root_box.add_widget(label(tr("screen.why_lower", lang, reasons=why), 16,
+                                           size_hint_y=None, height=dp(56)))
+        if not view.offers:
+            self.root_box.add_widget(label(tr("screen.no_offers", lang), 24))
+            return
+        cards = BoxLayout(spacing=dp(8))
+        for i, o in enumerate(view.offers[:3]):
+            card = BoxLayout(orientation="vertical", spacing=dp(2))
+            card.add_widget(label(o.lender, 16))
+            card.add_widget(label(money(o.amount, lang) + "  ·  " + tr("screen.term_months", lang, term=o.term_months), 18))
+            card.add_widget(label(tr("screen.monthly", lang, monthly=money(o.monthly_payment, lang)), 20))
+            card.add_widget(label(tr("screen.total", lang, total=money(o.total_repayable, lang)), 16))
+            card.add_widget(label(tr("screen.apr", lang, apr=percent(o.apr)), 16))
+            card.add_widget(big_button(tr("screen.choose", lang), f"offer_{i}",
+                                       lambda o=o: self.post(ev.OfferChosen(offer_id=o.offer_id)), GOOD))
+            cards.add_widget(card)
+        self.root_box.add_widget(cards)
+
+
+class ConfirmationScreen(KioskScreen):
+    state = "confirmation"
+
+    def content(self, view, lang):
+        if view.reference is None:
+            self.root_box.add_widget(label(tr("screen.working", lang), 24))
+            return
+        key = "screen.queued" if view.queued else "screen.sent"
+        self.root_box.add_widget(label(tr(key, lang, reference=view.reference), 24))
+        self.root_box.add_widget(big_button("✔ " + tr("done", lang), "finish", lambda: self.post(ev.Finish()), GOOD))
+
+
+class EndScreen(KioskScreen):
+    state = "end"
+    customer_bar = False
+
+    def content(self, view, lang):
+        self.root_box.add_widget(label(tr("screen.end", lang), 28))
+        self.root_box.add_widget(big_button(tr("back_to_start", lang), "restart", lambda: self.post(ev.Finish())))
+
+
+class HandoffScreen(KioskScreen):
+    state = "handoff"
+    customer_bar = False
+
+    def content(self, view, lang):
+        self.root_box.add_widget(label(tr("screen.handoff_code", lang, code=view.handoff_code or "------"), 40,
+                                       color=(1, 0.85, 0.2, 1)))
+        self.root_box.add_widget(big_button("✔ " + tr("done", lang), "handoff_done",
+                                            lambda: self.post(ev.HandoffResolved()), WARN))
+
+
+class ErrorScreen(KioskScreen):
+    state = "error"
+
+    def content(self, view, lang):
+        code = view.error_code or ""
+        key = f"error.{code}" if tr(f"error.{code}", lang) != f"error.{code}" else (
+            "error.network" if code.startswith("scoring") else "error.default")
+        self.root_box.add_widget(label(tr(key, lang), 24))
+        self.root_box.add_widget(big_button("↻ " + tr("retry", lang), "retry", lambda: self.post(ev.Retry()), GOOD))
+
+
+SCREENS = (AttractScreen, LanguageScreen, ConsentScreen, IdCaptureScreen, LiveCaptureScreen, MatchScreen,
+           DetailsScreen, ScoringScreen, OffersScreen, ConfirmationScreen, EndScreen, HandoffScreen, ErrorScreen)
