@@ -13,7 +13,7 @@ import tomllib
 
 from cryptography.exceptions import InvalidSignature
 from fastapi import Depends, FastAPI, Header, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
@@ -32,6 +32,9 @@ from cloud.protocol import (
 )
 from cloud.schemas import (
     ApplicationRequest,
+    BundleRequest,
+    BundleRequestCreate,
+    PendingRequests,
     ApplicationResponse,
     EstimateRequest,
     EstimateResponse,
@@ -70,10 +73,13 @@ def create_app(settings: ServiceSettings | None = None, model: CreditModel | Non
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
         return JSONResponse({"error": {"code": exc.code, "message": exc.message}}, status_code=exc.status)
 
+    def body_limit(path: str) -> int:
+        return settings.max_bundle_bytes if path.startswith("/v1/devices/bundles/") else settings.max_body_bytes
+
     @app.middleware("http")
     async def _limit_body(request: Request, call_next):
         length = request.headers.get("content-length")
-        if length is not None and int(length) > settings.max_body_bytes:
+        if length is not None and int(length) > body_limit(request.url.path):
             return JSONResponse({"error": {"code": "body_too_large", "message": "request body too large"}},
                                 status_code=413)
         return await call_next(request)
@@ -86,7 +92,7 @@ def create_app(settings: ServiceSettings | None = None, model: CreditModel | Non
         if not all((device_id, timestamp, nonce, digest, signature)):
             raise ApiError(401, "unsigned", "request is not signed")
         body = await request.body()
-        if len(body) > settings.max_body_bytes:
+        if len(body) > body_limit(request.url.path):
             raise ApiError(413, "body_too_large", "request body too large")
         try:
             ts = int(timestamp)
@@ -213,6 +219,57 @@ def create_app(settings: ServiceSettings | None = None, model: CreditModel | Non
         if existing.request_digest != digest:
             raise ApiError(409, "idempotency_conflict", "idempotency key reused with a different request")
         return JSONResponse(json.loads(existing.response), status_code=200)
+
+    def support_staff(authorization: str = Header("", alias="Authorization")) -> None:
+        token = authorization.removeprefix("Bearer ").strip()
+        if not token or not any(hmac.compare_digest(token, t) for t in settings.support_tokens):
+            raise ApiError(403, "not_support", "support token required")
+
+    @app.post("/v1/support/bundle-requests", response_model=BundleRequest, status_code=201)
+    def request_bundle(req: BundleRequestCreate, _: None = Depends(support_staff)) -> BundleRequest:
+        now = time.time()
+        request_id = secrets.token_hex(8)
+        with engine.begin() as conn:
+            if conn.execute(select(db.devices.c.device_id).where(db.devices.c.device_id == req.device_id)).first() is None:
+                raise ApiError(404, "unknown_device", "no such device")
+            conn.execute(insert(db.bundle_requests).values(
+                request_id=request_id, device_id=req.device_id, since=now - 3600 * req.since_hours,
+                requested_at=now, status="pending"))
+        return BundleRequest(request_id=request_id, device_id=req.device_id, since=now - 3600 * req.since_hours,
+                             status="pending")
+
+    @app.get("/v1/devices/requests", response_model=PendingRequests)
+    def pending_requests(device_id: str = Depends(signed_device)) -> PendingRequests:
+        with engine.connect() as conn:
+            rows = conn.execute(select(db.bundle_requests).where(
+                db.bundle_requests.c.device_id == device_id, db.bundle_requests.c.status == "pending")).fetchall()
+        return PendingRequests(requests=[BundleRequest(request_id=r.request_id, device_id=r.device_id, since=r.since,
+                                                       status="pending") for r in rows])
+
+    @app.put("/v1/devices/bundles/{request_id}", response_model=BundleRequest)
+    async def upload_bundle(request_id: str, request: Request, device_id: str = Depends(signed_device)) -> BundleRequest:
+        data = await request.body()
+        if not data.startswith(b"PK"):
+            raise ApiError(422, "not_a_zip", "the bundle must be a zip file")
+        with engine.begin() as conn:
+            row = conn.execute(select(db.bundle_requests).where(
+                db.bundle_requests.c.request_id == request_id, db.bundle_requests.c.device_id == device_id)).first()
+            if row is None:
+                raise ApiError(404, "unknown_request", "no such request for this device")
+            conn.execute(db.bundle_requests.update().where(db.bundle_requests.c.request_id == request_id).values(
+                status="uploaded", uploaded_at=time.time(), data=data))
+        return BundleRequest(request_id=request_id, device_id=device_id, since=row.since, status="uploaded")
+
+    @app.get("/v1/support/bundles/{request_id}")
+    def download_bundle(request_id: str, _: None = Depends(support_staff)) -> Response:
+        with engine.connect() as conn:
+            row = conn.execute(select(db.bundle_requests).where(db.bundle_requests.c.request_id == request_id)).first()
+        if row is None:
+            raise ApiError(404, "unknown_request", "no such request")
+        if row.status != "uploaded":
+            raise ApiError(409, "not_uploaded_yet", "the device has not uploaded the bundle yet")
+        return Response(row.data, media_type="application/zip",
+                        headers={"Content-Disposition": f'attachment; filename="{row.device_id}-{request_id}.zip"'})
 
     app.state.engine = engine
     app.state.settings = settings

@@ -18,6 +18,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--db", help="database URL (default: SQLite under var/cloud/)")
     serve.add_argument("--token", action="append", help="provisioning token (repeatable; or CLOUD_PROVISIONING_TOKENS)")
+    serve.add_argument("--support-token", action="append", help="support staff token (or CLOUD_SUPPORT_TOKENS)")
     sub.add_parser("openapi", help="print the OpenAPI contract (JSON)")
     args = parser.parse_args(argv)
 
@@ -31,6 +32,8 @@ def main(argv: list[str] | None = None) -> int:
         overrides["database_url"] = args.db
     if getattr(args, "token", None):
         overrides["provisioning_tokens"] = args.token
+    if getattr(args, "support_token", None):
+        overrides["support_tokens"] = args.support_token
     settings = ServiceSettings(**overrides)
     if args.command == "openapi":
         print(json.dumps(create_app(settings).openapi(), indent=1, sort_keys=True))

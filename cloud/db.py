@@ -10,6 +10,7 @@ from sqlalchemy import (
     Column,
     Float,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -64,6 +65,18 @@ applications = Table(
     Column("response", Text, nullable=False),
     Column("created_at", Float, nullable=False),
     UniqueConstraint("device_id", "idempotency_key", name="uq_idempotency"),
+)
+
+
+bundle_requests = Table(
+    "bundle_requests", metadata,
+    Column("request_id", String(32), primary_key=True),
+    Column("device_id", String(64), nullable=False, index=True),
+    Column("since", Float, nullable=False),
+    Column("requested_at", Float, nullable=False),
+    Column("status", String(16), nullable=False),  # "pending" | "uploaded"
+    Column("uploaded_at", Float),
+    Column("data", LargeBinary),
 )
 
 

@@ -90,6 +90,22 @@ class ApplicationResponse(Strict):
     term_months: int
 
 
+class BundleRequestCreate(Strict):
+    device_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$")
+    since_hours: float = Field(24.0, gt=0, le=24 * 90)
+
+
+class BundleRequest(Strict):
+    request_id: str
+    device_id: str
+    since: float
+    status: Literal["pending", "uploaded"]
+
+
+class PendingRequests(Strict):
+    requests: list[BundleRequest]
+
+
 class Health(Strict):
     status: Literal["ok"]
     server_time: float

@@ -16,6 +16,9 @@ class ServiceSettings(BaseSettings):
     database_url: str = f"sqlite:///{ROOT / 'var' / 'cloud' / 'service.db'}"
     # Provisioning tokens handed to field agents; each registers devices. Keep them out of code and logs.
     provisioning_tokens: list[str] = Field(default_factory=list)
+    # Support staff tokens: they may ask a device for its diagnostics bundle and download it.
+    support_tokens: list[str] = Field(default_factory=list)
+    max_bundle_bytes: int = Field(5_000_000, ge=10_000)
     max_clock_skew_s: int = Field(300, ge=10, le=3600)
     max_body_bytes: int = Field(16_384, ge=1024)
     bureau_csv: Path = DEFAULT_CSV

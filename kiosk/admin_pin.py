@@ -26,9 +26,14 @@ class PinResult:
 
 
 class PinStore:
-    def __init__(self, path: Path, clock=time.time) -> None:
+    def __init__(self, path: Path, clock=time.time, audit=None) -> None:
         self.path = path
         self.clock = clock
+        self.audit = audit  # every staff action is audited
+
+    def _record(self, action: str, detail: dict | None = None) -> None:
+        if self.audit is not None:
+            self.audit.append("staff", action, detail or {})
 
     def _load(self) -> dict:
         return json.loads(self.path.read_text()) if self.path.is_file() else {}
@@ -52,6 +57,7 @@ class PinStore:
         digest = hashlib.scrypt(pin.encode(), salt=salt, **SCRYPT)
         self._save({"salt": salt.hex(), "hash": digest.hex(), "failures": 0, "locked_until": 0})
         log.info("admin PIN set")
+        self._record("pin_set")
 
     def check(self, pin: str) -> PinResult:
         data = self._load()
@@ -60,17 +66,20 @@ class PinStore:
             return PinResult(False, 0, 0.0)
         if data.get("locked_until", 0) > now:
             log.warning("admin PIN attempt while locked")
+            self._record("pin_refused_locked")
             return PinResult(False, 0, data["locked_until"] - now)
         digest = hashlib.scrypt(pin.encode(), salt=bytes.fromhex(data["salt"]), **SCRYPT)
         if hmac.compare_digest(digest.hex(), data["hash"]):
             data.update(failures=0, locked_until=0)
             self._save(data)
             log.info("admin PIN accepted")
+            self._record("pin_accepted")
             return PinResult(True, MAX_FAILURES, 0.0)
         data["failures"] = data.get("failures", 0) + 1
         if data["failures"] >= MAX_FAILURES:
             data.update(failures=0, locked_until=now + LOCKOUT_S)
             log.warning("admin PIN locked out", extra={"seconds": LOCKOUT_S})
         self._save(data)
+        self._record("pin_locked" if data["locked_until"] > now else "pin_failed")
         left = 0 if data["locked_until"] > now else MAX_FAILURES - data["failures"]
         return PinResult(False, left, max(0.0, data["locked_until"] - now))

@@ -6,6 +6,7 @@ import argparse
 import json
 import platform
 import sys
+import time
 from pathlib import Path
 
 from edge_models.install import install_from_packages, install_models
@@ -286,6 +287,82 @@ def cmd_cloud(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_provision(args: argparse.Namespace) -> int:
+    from kiosk.cloud_client.errors import CloudError
+    from kiosk.provision import ProvisionError, provision
+    from kiosk.selftest import format_table
+
+    config = _config(args)
+    try:
+        report = provision(config, args.cloud, args.token, args.shop, args.device_id, args.models_from)
+    except (ProvisionError, CloudError, ModelError) as exc:
+        print(f"kiosk: provisioning stopped, nothing changed after the last completed step: {exc}", file=sys.stderr)
+        return EXIT_FAIL
+    for step, status in report.steps:
+        print(f"{step:<10} {status}")
+    print(f"config written to {report.config_path} (use: kiosk --config {report.config_path} ...)")
+    print(format_table(report.selftest))
+    return EXIT_OK if all(r.ok for r in report.selftest) else EXIT_FAIL
+
+
+def cmd_logs(args: argparse.Namespace) -> int:
+    from kiosk.audit import AuditLog
+    from kiosk.diagnostics import export_bundle
+    from kiosk.selftest import run_selftest
+
+    config = _config(args)
+    since = time.time() - args.since_hours * 3600 if args.since_hours else 0.0
+    selftest = None if args.no_selftest else run_selftest(config)
+    out = export_bundle(config, args.out, since, selftest)
+    audit = AuditLog.for_data_dir(config.data_dir)
+    audit.append("support", "logs_export", {"since": since})
+    audit.close()
+    print(f"diagnostics bundle written to {out} ({out.stat().st_size} bytes)")
+    return EXIT_OK
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from kiosk.audit import AuditLog
+
+    config = _config(args)
+    audit = AuditLog.for_data_dir(config.data_dir)
+    result = audit.verify()
+    audit.close()
+    print(f"audit log: {result.records} records, " + ("chain intact" if result.ok else f"TAMPERED: {result.problem}"))
+    return EXIT_OK if result.ok else EXIT_FAIL
+
+
+def cmd_checkin(args: argparse.Namespace) -> int:
+    from kiosk.cloud_client.errors import CloudError
+    from kiosk.support import check_in
+
+    config = _config(args)
+    try:
+        uploaded = check_in(config)
+    except CloudError as exc:
+        print(f"kiosk: check-in failed: {exc}", file=sys.stderr)
+        return EXIT_FAIL
+    print(f"uploaded {len(uploaded)} diagnostics bundle(s)" + (f": {', '.join(uploaded)}" if uploaded else ""))
+    return EXIT_OK
+
+
+def cmd_pin(args: argparse.Namespace) -> int:
+    import getpass
+
+    from kiosk.admin_pin import PinStore
+    from kiosk.audit import AuditLog
+
+    config = _config(args)
+    pin = args.pin or getpass.getpass("new staff PIN (6-12 digits): ")
+    try:
+        PinStore(config.data_dir / "device" / "admin_pin.json", audit=AuditLog.for_data_dir(config.data_dir)).set_pin(pin)
+    except ValueError as exc:
+        print(f"kiosk: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print("staff PIN set")
+    return EXIT_OK
+
+
 def cmd_config(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     if args.config_cmd == "show":
@@ -393,6 +470,34 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--idempotency-key", required=True)
     c = csub.add_parser("outbox", help="applications waiting for the network")
     c.add_argument("--drain", action="store_true", help="send what is pending now")
+
+    p = sub.add_parser("provision", help="field agent: install models, register, write config, self-test")
+    p.add_argument("--cloud", required=True, help="scoring service URL")
+    p.add_argument("--token", required=True, help="provisioning token")
+    p.add_argument("--shop", required=True, help="shop name")
+    p.add_argument("--device-id", help="default: config device_id")
+    p.add_argument("--models-from", type=Path, help="model bundle directory (USB stick)")
+    p.set_defaults(func=cmd_provision)
+
+    p = sub.add_parser("logs", help="support: export a redacted diagnostics bundle")
+    lsub = p.add_subparsers(dest="logs_cmd", required=True, metavar="ACTION")
+    e = lsub.add_parser("export", help="write the bundle (zip)")
+    e.add_argument("--out", type=Path, required=True)
+    e.add_argument("--since-hours", type=float, help="only log records from the last N hours")
+    e.add_argument("--no-selftest", action="store_true", help="do not run the self-test into the bundle")
+    p.set_defaults(func=cmd_logs)
+
+    p = sub.add_parser("audit", help="verify the hash-chained audit log")
+    asub = p.add_subparsers(dest="audit_cmd", required=True, metavar="ACTION")
+    asub.add_parser("verify", help="detect edited, deleted or reordered records")
+    p.set_defaults(func=cmd_audit)
+
+    p = sub.add_parser("checkin", help="pick up support requests from the cloud and upload bundles")
+    p.set_defaults(func=cmd_checkin)
+
+    p = sub.add_parser("pin", help="set the staff PIN")
+    p.add_argument("--pin", help="the PIN (default: ask)")
+    p.set_defaults(func=cmd_pin)
 
     p = sub.add_parser("config", help="validate or show the configuration")
     csub = p.add_subparsers(dest="config_cmd", required=True, metavar="ACTION")

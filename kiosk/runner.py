@@ -17,6 +17,7 @@ from hardware.printer import Receipt
 from kiosk.devices import Devices
 from kiosk.journey import effects as fx
 from kiosk.journey import events as ev
+from kiosk.audit import AuditLog
 from kiosk.config import KioskConfig
 from voice.tts import TtsError
 from kiosk.journey.prompts import challenge_prompt
@@ -81,7 +82,9 @@ class Runner:
         clock: Callable[[], float] = time.monotonic,
         on_transition: Callable[[Transition], None] | None = None,
         on_prompt: Callable[[str, str], None] | None = None,
+        audit: AuditLog | None = None,
     ) -> None:
+        self.audit = audit
         self.journey = journey
         self.devices = devices
         self.stages = stages
@@ -163,11 +166,19 @@ class Runner:
             return []
         if isinstance(effect, fx.RecordConsent):
             log.info("consent recorded", extra={"text_version": effect.text_version, "lang": effect.language})
+            self._audit("customer", "consent", {"text_version": effect.text_version, "language": effect.language,
+                                                "session": data.session_id[:8]})
         elif isinstance(effect, fx.NotifyShopkeeper):
             log.warning("handoff to shopkeeper", extra=dataclasses.asdict(effect.summary))
+            self._audit("system", "handoff", dataclasses.asdict(effect.summary))
         elif isinstance(effect, fx.SessionEnded):
             log.info("session ended", extra={"summary": effect.summary})
+            self._audit("system", "session_end", effect.summary)
         return []
+
+    def _audit(self, actor: str, action: str, detail: dict) -> None:
+        if self.audit is not None:
+            self.audit.append(actor, action, detail)
 
     def ask(self, clip: AudioClip) -> list[Transition]:
         """A spoken question (press-to-talk) at any point of the journey."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
@@ -16,6 +17,7 @@ from kiosk.config import KioskConfig
 from kiosk.devices import Devices, build_devices
 
 MIN_FREE_BYTES = 1_000_000_000
+MAX_CLOCK_SKEW_S = 60  # the service refuses requests beyond its own limit (300 s); warn well before
 # Mean grey level outside this band means a covered lens, a dead sensor or a blinding light source.
 EXPOSURE_RANGE = (25.0, 230.0)
 
@@ -27,13 +29,14 @@ class CheckResult:
     detail: str
 
 
-def _camera(devices: Devices) -> CheckResult:
+def _camera(devices: Devices, frames_out: list) -> CheckResult:
     cam = devices.camera
     cam.open()
     try:
         frames = [cam.read() for _ in range(3)]
     finally:
         cam.close()
+    frames_out.extend(frames)
     mean = float(np.mean(frames[-1].image))
     w, h = frames[-1].size
     ok = EXPOSURE_RANGE[0] <= mean <= EXPOSURE_RANGE[1]
@@ -71,15 +74,50 @@ def _printer(devices: Devices) -> CheckResult:
     return CheckResult("printer", True, f"{type(devices.printer).__name__} ready")
 
 
-def run_selftest(config: KioskConfig, devices: Devices | None = None) -> list[CheckResult]:
+def _face(config: KioskConfig, frames: list) -> CheckResult:
+    """With a face in front of the camera (the field agent's own), the detector must find it."""
+    from vision.detectors import build_detector
+
+    if not frames:
+        return CheckResult("face_detection", False, "no camera frames to check")
+    detector = build_detector(config.vision.detector, config.model_dirs,
+                              config.license_policy == "allow_noncommercial")
+    found = sum(bool(detector.detect(f.image)) for f in frames)
+    return CheckResult("face_detection", found > 0, f"a face found in {found}/{len(frames)} frames")
+
+
+def _cloud(config: KioskConfig) -> list[CheckResult]:
+    from kiosk.cloud_client.errors import CloudError
+    from kiosk.cloud_client.identity import load_identity
+    from kiosk.cloud_client.registration import cloud_client
+
+    identity = load_identity(config.data_dir)
+    if identity is None:
+        return [CheckResult("cloud", False, "not registered: run `kiosk provision`")]
+    client = cloud_client(config, identity)
+    try:
+        t0 = time.time()
+        health = client.health()
+        skew = health.server_time - (t0 + time.time()) / 2
+        client.offers()  # a signed request: proves the key and the registration, end to end
+    except CloudError as exc:
+        return [CheckResult("cloud", False, f"{exc.code}: {exc}")]
+    return [
+        CheckResult("cloud", True, f"{config.cloud.base_url} reachable; signed request accepted"),
+        CheckResult("clock", abs(skew) < MAX_CLOCK_SKEW_S, f"clock differs from the cloud by {skew:+.1f} s"),
+    ]
+
+
+def run_selftest(config: KioskConfig, devices: Devices | None = None, cloud: bool = True) -> list[CheckResult]:
     results: list[CheckResult] = []
+    frames: list = []
     try:
         devices = devices or build_devices(config.hardware, config.data_dir)
     except DeviceError as exc:
         results.append(CheckResult(exc.device, False, f"{exc.code}: {exc.message}"))
         devices = None
     checks: list[tuple[str, Callable[[Devices], CheckResult]]] = [
-        ("camera", _camera),
+        ("camera", lambda d: _camera(d, frames)),
         ("microphone", _microphone),
         ("speaker", _speaker),
         ("printer", _printer),
@@ -97,6 +135,10 @@ def run_selftest(config: KioskConfig, devices: Devices | None = None) -> list[Ch
     bad = [r for r in model_results if not r.ok]
     detail = f"{len(model_results) - len(bad)}/{len(model_results)} verified"
     results.append(CheckResult("models", not bad, detail + "".join(f"; {r.message}" for r in bad)))
+    if not bad:
+        results.append(_face(config, frames))
+    if cloud:
+        results.extend(_cloud(config))
     return results
 
 

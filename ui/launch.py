@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from kiosk.admin_pin import PinStore
+from kiosk.audit import AuditLog
 from kiosk.config import KioskConfig
 from kiosk.devices import build_devices
 from kiosk.journey.machine import Journey
@@ -16,8 +17,16 @@ from kiosk.stages import build_stages
 def build_app(config: KioskConfig, runner: Runner, fullscreen: bool):
     from ui.app import KioskApp
 
-    return KioskApp(runner, PinStore(config.data_dir / "device" / "admin_pin.json"), config.language_default,
-                    fullscreen, selftest=lambda: run_selftest(config))
+    audit = AuditLog.for_data_dir(config.data_dir)
+    runner.audit = audit
+    pins = PinStore(config.data_dir / "device" / "admin_pin.json", audit=audit)
+
+    def selftest():
+        results = run_selftest(config)
+        audit.append("staff", "selftest", {"passed": sum(r.ok for r in results), "total": len(results)})
+        return results
+
+    return KioskApp(runner, pins, config.language_default, fullscreen, selftest=selftest)
 
 
 def run_kiosk(config: KioskConfig, fullscreen: bool = True) -> int:

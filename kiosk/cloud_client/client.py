@@ -18,6 +18,8 @@ from pydantic import BaseModel, ValidationError
 from cloud.protocol import HEADER_IDEMPOTENCY, public_key_b64, sign_request
 from cloud.schemas import (
     ApplicationRequest,
+    BundleRequest,
+    PendingRequests,
     ApplicationResponse,
     EstimateRequest,
     EstimateResponse,
@@ -71,11 +73,21 @@ class CloudClient:
         return self._call("POST", "/v1/applications", request, ApplicationResponse,
                           headers={HEADER_IDEMPOTENCY: idempotency_key})
 
+    def pending_requests(self) -> PendingRequests:
+        return self._call("GET", "/v1/devices/requests", None, PendingRequests)
+
+    def upload_bundle(self, request_id: str, data: bytes) -> BundleRequest:
+        return self._call("PUT", f"/v1/devices/bundles/{request_id}", data, BundleRequest,
+                          headers={"Content-Type": "application/zip"})
+
     # ---- mechanics ----------------------------------------------------------------------------------------
 
-    def _call(self, method: str, path: str, body: BaseModel | None, model: type[T], signed: bool = True,
+    def _call(self, method: str, path: str, body: BaseModel | bytes | None, model: type[T], signed: bool = True,
               headers: dict[str, str] | None = None) -> T:
-        payload = body.model_dump_json().encode() if body is not None else b""
+        if isinstance(body, bytes):
+            payload = body
+        else:
+            payload = body.model_dump_json().encode() if body is not None else b""
         last: Exception | None = None
         for attempt in range(self.max_retries + 1):
             if attempt:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -24,12 +25,37 @@ def identity_dir(data_dir: Path) -> Path:
     return data_dir / "device"
 
 
+MACHINE_ID = Path("/etc/machine-id")
+SALT_FILE = "key_salt"
+
+
+def _passphrase(directory: Path) -> bytes | None:
+    """Without a hardware key store, the key file is encrypted with a passphrase derived from this machine's
+    id and a random salt: a copy of the file (a stolen SD card image on another board, a support bundle)
+    does not open elsewhere. It is not a secret from root on this box; a TPM-backed store would be."""
+    if not MACHINE_ID.is_file():
+        return None
+    salt_path = directory / SALT_FILE
+    if not salt_path.is_file():
+        fd = os.open(salt_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(os.urandom(16))
+    digest = hashlib.sha256(MACHINE_ID.read_bytes().strip() + salt_path.read_bytes())
+    return digest.hexdigest().encode()
+
+
+def load_key(directory: Path) -> Ed25519PrivateKey:
+    return serialization.load_pem_private_key((directory / KEY_FILE).read_bytes(), password=_passphrase(directory))
+
+
 def create_key(directory: Path) -> Ed25519PrivateKey:
-    """A new key, written atomically with owner-only permissions."""
+    """A new key, written atomically with owner-only permissions, encrypted at rest (see _passphrase)."""
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     key = Ed25519PrivateKey.generate()
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption())
+    passphrase = _passphrase(directory)
+    encryption = (serialization.BestAvailableEncryption(passphrase) if passphrase
+                  else serialization.NoEncryption())
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
     tmp = directory / f".{KEY_FILE}.tmp"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as fh:
@@ -45,8 +71,7 @@ def load_identity(data_dir: Path) -> DeviceIdentity | None:
     key_path, info_path = directory / KEY_FILE, directory / INFO_FILE
     if not key_path.is_file() or not info_path.is_file():
         return None
-    key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
-    return DeviceIdentity(json.loads(info_path.read_text())["device_id"], key)
+    return DeviceIdentity(json.loads(info_path.read_text())["device_id"], load_key(directory))
 
 
 def save_registration(data_dir: Path, device_id: str, cloud_url: str) -> None:

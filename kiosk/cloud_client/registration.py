@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kiosk.cloud_client.client import CloudClient
-from kiosk.cloud_client.identity import DeviceIdentity, KEY_FILE, create_key, identity_dir, save_registration
+from kiosk.cloud_client.identity import KEY_FILE, DeviceIdentity, create_key, identity_dir, load_key, save_registration
 from kiosk.config import KioskConfig
 
 
@@ -13,15 +13,10 @@ def register_device(config: KioskConfig, cloud_url: str, token: str, shop: str,
                     device_id: str | None = None) -> tuple[DeviceIdentity, bool]:
     """Idempotent: an existing key is reused (an interrupted registration resumes with the same key), and
     re-registering the same device and key is a no-op on the service. Returns (identity, newly created)."""
-    from cryptography.hazmat.primitives import serialization
-
     device_id = device_id or config.device_id
     directory = identity_dir(config.data_dir)
     key_path: Path = directory / KEY_FILE
-    if key_path.is_file():
-        key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
-    else:
-        key = create_key(directory)
+    key = load_key(directory) if key_path.is_file() else create_key(directory)
     client = CloudClient(cloud_url, None, config.cloud.connect_timeout_s, config.cloud.read_timeout_s,
                          config.cloud.max_retries)
     response = client.register(token, device_id, shop, key)
