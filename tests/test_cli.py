@@ -55,7 +55,7 @@ def test_models_verify_fails_clearly_on_a_corrupted_copy(models_dir, tmp_path):
     target.write_bytes(bytes(data))
     out = kiosk("models", "verify", "--models-dir", bundle)
     assert out.returncode == 1
-    assert f"FAIL mobilefacenet_sirius_192d" in out.stdout
+    assert "FAIL mobilefacenet_sirius_192d" in out.stdout
     assert str(target) in out.stdout and spec.sha256 in out.stdout
 
 

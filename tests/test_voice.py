@@ -16,7 +16,6 @@ from hardware.audio import AudioClip, read_audio_file
 from hardware.errors import DeviceMissing
 from kiosk.config import load_config
 from kiosk.devices import Devices
-from kiosk.journey import events as ev
 from kiosk.journey.session import CreditEstimate
 from kiosk.journey.states import State
 from kiosk.runner import Runner, session_values
