@@ -83,7 +83,7 @@ def demo_config(config: KioskConfig, cloud_url: str) -> KioskConfig:
 
 def demo_applicant(model: CreditModel) -> str:
     """A bureau record (synthetic ID number) with a good repayment history, so the demo shows offers."""
-    for record in model._by_id.values():
+    for record in model.records():
         pd, _ = model.score(record)
         if pd < 0.12:
             return record.id_number

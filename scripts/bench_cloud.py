@@ -60,7 +60,7 @@ def main() -> None:
                 time.sleep(0.2)
         setup.register(TOKEN, "kiosk-bench-0001", "Bench", key)
         identity = DeviceIdentity("kiosk-bench-0001", key)
-        ids = [r for r in CreditModel.load()._by_id][:500]
+        ids = [r.id_number for r in CreditModel.load().records()][:500]
         evidence = VerificationEvidence(face_matched=True, match_score=0.8, match_threshold=0.45, live=True,
                                         liveness_score=0.97)
         jobs: queue.Queue = queue.Queue()

@@ -41,7 +41,7 @@ def identity(service, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def good_applicant(model):
-    return next(r.id_number for r in model._by_id.values() if model.score(r)[0] < 0.12)
+    return next(r.id_number for r in model.records() if model.score(r)[0] < 0.12)
 
 
 def test_good_path_estimate_offers_and_one_application(service, identity, good_applicant):
@@ -185,7 +185,7 @@ def test_scorecard_on_the_held_out_split(model):
 
 
 def test_risky_applicants_get_plain_word_reasons(model):
-    risky = max(model._by_id.values(), key=lambda r: model.score(r)[0])
+    risky = max(model.records(), key=lambda r: model.score(r)[0])
     pd, codes = model.score(risky)
     from cloud.credit.bureau import FEATURES
     from cloud.credit.policy import reason_text

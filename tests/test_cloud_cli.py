@@ -48,7 +48,7 @@ def test_register_estimate_offers_apply(served, tmp_path):
     from cloud.credit.model import DEFAULT_CSV, CreditModel
 
     model = CreditModel.load(DEFAULT_CSV, tmp_path / "card.json")
-    applicant = next(r.id_number for r in model._by_id.values() if model.score(r)[0] < 0.12)
+    applicant = next(r.id_number for r in model.records() if model.score(r)[0] < 0.12)
     out = kiosk("cloud", "--cloud", served, "register", "--token", TOKEN, "--shop", "Test shop")
     assert out.returncode == 0 and "registered" in out.stdout, out.stderr
     out = kiosk("cloud", "--cloud", served, "register", "--token", TOKEN, "--shop", "Test shop")

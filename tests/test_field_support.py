@@ -264,3 +264,15 @@ def test_logs_export_cli(tmp_path):
     with zipfile.ZipFile(out) as zf:
         assert sorted(zf.namelist()) == sorted(SECTIONS)
     assert [r.action for r in AuditLog.for_data_dir(tmp_path / "box").records()] == ["logs_export"]
+
+
+def test_a_key_from_before_encryption_still_loads(tmp_path):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from kiosk.cloud_client.identity import load_key
+
+    key = Ed25519PrivateKey.generate()
+    (tmp_path / KEY_FILE).write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                        serialization.NoEncryption()))
+    assert load_key(tmp_path).public_key().public_bytes_raw() == key.public_key().public_bytes_raw()

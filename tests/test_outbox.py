@@ -35,7 +35,7 @@ def world(tmp_path, model):
     service = start_service(tmp_path / "svc", model)
     data_dir = tmp_path / "kiosk"
     identity = register(service, data_dir)
-    applicant = next(r.id_number for r in model._by_id.values() if model.score(r)[0] < 0.12)
+    applicant = next(r.id_number for r in model.records() if model.score(r)[0] < 0.12)
     estimate = client_for(service.url, identity).estimate(estimate_request(applicant))
     yield service, data_dir, identity, estimate
     service.stop()

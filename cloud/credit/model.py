@@ -45,6 +45,5 @@ class CreditModel:
         pd = float(self.card.pd([row])[0])
         return pd, tuple(name for name, _ in self.card.reasons(row))
 
-    def test_applicants(self) -> list[str]:
-        """A few ID numbers from the bureau table, for demos and tests."""
-        return list(self._by_id)[:5]
+    def records(self) -> list[BureauRecord]:
+        return list(self._by_id.values())

@@ -45,7 +45,10 @@ def _passphrase(directory: Path) -> bytes | None:
 
 
 def load_key(directory: Path) -> Ed25519PrivateKey:
-    return serialization.load_pem_private_key((directory / KEY_FILE).read_bytes(), password=_passphrase(directory))
+    pem = (directory / KEY_FILE).read_bytes()
+    encrypted = b"ENCRYPTED" in pem.split(b"\n", 1)[0]
+    # Keys written before at-rest encryption (or on a box without a machine id) are plain PEM.
+    return serialization.load_pem_private_key(pem, password=_passphrase(directory) if encrypted else None)
 
 
 def create_key(directory: Path) -> Ed25519PrivateKey:
