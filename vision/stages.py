@@ -61,9 +61,14 @@ class VisionLiveCapture:
             self._frames(camera), tuple(Challenge(c) for c in challenges), lambda c: on_prompt(c.value)
         )
         decision = capture.decision
+        chosen = self.engine.verifier.best_frames(capture.observations) if decision.live else []
+        # Only the chosen frames go on (into the session vault, wiped at the end); the rest are zeroed now
+        # rather than left for the garbage collector.
+        for i, obs in enumerate(capture.observations):
+            if i not in chosen:
+                obs.image.fill(0)
         if not decision.live:
             return ev.LiveCaptureResult(ok=False, liveness_score=decision.passive_score, reasons=decision.reasons)
-        chosen = self.engine.verifier.best_frames(capture.observations)
         frames = tuple(
             BiometricSample("live_frame", o.image, {"face": o.detection, "quality": o.quality})
             for o in (capture.observations[i] for i in chosen)
