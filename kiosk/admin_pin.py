@@ -6,11 +6,12 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from kiosk.private_files import write_private
 
 log = logging.getLogger("kiosk.admin")
 MAX_FAILURES = 5
@@ -39,12 +40,7 @@ class PinStore:
         return json.loads(self.path.read_text()) if self.path.is_file() else {}
 
     def _save(self, data: dict) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = self.path.with_name(f".{self.path.name}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            json.dump(data, fh)
-        os.replace(tmp, self.path)
+        write_private(self.path, json.dumps(data).encode())
 
     @property
     def is_set(self) -> bool:

@@ -237,3 +237,12 @@ def test_verify_cli_prints_json_and_fails_clearly(faces_dir, tmp_path):
     junk.write_bytes(b"junk")
     out = run("--id", junk, "--live", blank)
     assert out.returncode == 2 and "junk.jpg: not a readable image" in out.stderr
+
+
+def test_pairs_file_with_one_fold_is_refused(tmp_path):
+    from vision.evaluation.faces import load_pairs
+
+    path = tmp_path / "pairs.csv"
+    path.write_text("image1,image2,same_person,fold\na.jpg,b.jpg,1,1\nc.jpg,d.jpg,0,1\n")
+    with pytest.raises(ValueError, match="needs at least two folds"):
+        load_pairs(path)

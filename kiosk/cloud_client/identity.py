@@ -11,6 +11,8 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from kiosk.private_files import write_private
+
 KEY_FILE = "device_key.pem"
 INFO_FILE = "device.json"
 
@@ -58,14 +60,8 @@ def create_key(directory: Path) -> Ed25519PrivateKey:
     passphrase = _passphrase(directory)
     encryption = (serialization.BestAvailableEncryption(passphrase) if passphrase
                   else serialization.NoEncryption())
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
-    tmp = directory / f".{KEY_FILE}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(pem)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, directory / KEY_FILE)
+    write_private(directory / KEY_FILE,
+                  key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption))
     return key
 
 

@@ -9,7 +9,6 @@ repeated after a crash (sent, but not yet marked sent) is answered by the servic
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import threading
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet
 
 from kiosk.cloud_client.errors import CloudRejected, CloudUnavailable
+from kiosk.private_files import write_private
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -57,15 +57,8 @@ class DrainReport:
 def _key(path: Path) -> bytes:
     if path.is_file():
         return path.read_bytes()
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     key = Fernet.generate_key()
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(key)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    write_private(path, key)
     return key
 
 

@@ -39,6 +39,9 @@ def load_pairs(path: Path) -> Pairs:
     if not rows or not {"image1", "image2", "same_person"} <= set(rows[0]):
         raise ValueError(f"{path}: expected CSV columns image1,image2,same_person[,fold]")
     folds = [int(r["fold"]) if r.get("fold") else i % 10 + 1 for i, r in enumerate(rows)]
+    if len(set(folds)) < 2:
+        # Thresholds and fusion weights are fitted on the other folds; with one fold there are none.
+        raise ValueError(f"{path}: needs at least two folds (the fold column has only {folds[0]})")
     return Pairs(
         tuple(r["image1"] for r in rows),
         tuple(r["image2"] for r in rows),
@@ -193,6 +196,34 @@ def thresholds_for(impostors: np.ndarray, fmrs=(1e-2, 1e-3, 1e-4)) -> dict[str, 
     return {f"{f:.0e}": threshold_at_fmr(impostors, f) for f in fmrs}
 
 
+def _report(pairs: Pairs, first: Encoded, second: Encoded, encoder: FaceEncoder, impostors, fusion: bool) -> dict:
+    """The figures for pairs whose first image is encoded in ``first`` and second in ``second``;
+    ``impostors(name)`` gives the exhaustive impostor scores for a recognizer, or None."""
+    failures = {**first.failures, **second.failures}
+    report: dict = {
+        "pairs": len(pairs.labels),
+        "genuine": int(pairs.labels.sum()),
+        "images": len(first.embeddings) + (0 if first is second else len(second.embeddings)) + len(failures),
+        "failure_to_enrol": len(failures),
+        "failures": failures,
+        "detector": encoder.detector.name,
+        "recognizers": {},
+    }
+    parts = {}
+    for name in encoder.recognizers:
+        parts[name] = pair_scores(pairs, first, name, second)
+        exhaustive = impostors(name)
+        row = summarise(parts[name], pairs.labels, pairs.folds, exhaustive)
+        if exhaustive is not None:
+            row["thresholds"] = thresholds_for(exhaustive)
+        report["recognizers"][name] = row
+    if fusion and len(parts) == 2:
+        fused = fused_scores(parts, pairs.labels, pairs.folds)
+        report["recognizers"]["fusion(" + "+".join(parts) + ")"] = summarise(fused, pairs.labels, pairs.folds, None)
+    report["timings_ms"] = timing_table(encoder, second)
+    return report
+
+
 def evaluate_faces(
     pairs_path: Path,
     images_dir: Path,
@@ -203,27 +234,8 @@ def evaluate_faces(
     """Every figure the eval prints, for each recognizer in ``encoder`` (and their fusion when there are two)."""
     pairs = load_pairs(pairs_path)
     enc = encode_images(pairs.images, images_dir, encoder, subject)
-    report: dict = {
-        "pairs": len(pairs.labels),
-        "genuine": int(pairs.labels.sum()),
-        "images": len(pairs.images),
-        "failure_to_enrol": len(enc.failures),
-        "failures": enc.failures,
-        "detector": encoder.detector.name,
-        "recognizers": {},
-    }
-    parts = {}
-    for name in encoder.recognizers:
-        parts[name] = pair_scores(pairs, enc, name)
-        impostors = exhaustive_impostors(enc, name) if identity_based(pairs) else None
-        row = summarise(parts[name], pairs.labels, pairs.folds, impostors)
-        if impostors is not None:
-            row["thresholds"] = thresholds_for(impostors)
-        report["recognizers"][name] = row
-    if fusion and len(parts) == 2:
-        fused = fused_scores(parts, pairs.labels, pairs.folds)
-        report["recognizers"]["fusion(" + "+".join(parts) + ")"] = summarise(fused, pairs.labels, pairs.folds, None)
-    report["timings_ms"] = timing_table(encoder, enc)
+    with_ids = identity_based(pairs)
+    report = _report(pairs, enc, enc, encoder, lambda n: exhaustive_impostors(enc, n) if with_ids else None, fusion)
     return report, pairs, enc
 
 
@@ -233,24 +245,7 @@ def evaluate_synthetic_id(pairs_path: Path, images_dir: Path, encoder: FaceEncod
     pairs = load_pairs(pairs_path)
     id_enc = encode_id_renders(sorted(set(pairs.image1)), images_dir, encoder)
     live_enc = encode_images(sorted(set(pairs.image2) | set(pairs.image1)), images_dir, encoder)
-    report: dict = {
-        "pairs": len(pairs.labels),
-        "genuine": int(pairs.labels.sum()),
-        "images": len(id_enc.embeddings) + len(live_enc.embeddings),
-        "failure_to_enrol": len(id_enc.failures) + len(live_enc.failures),
-        "failures": {**id_enc.failures, **live_enc.failures},
-        "detector": encoder.detector.name,
-        "recognizers": {},
-    }
-    parts = {}
-    for name in encoder.recognizers:
-        parts[name] = pair_scores(pairs, id_enc, name, live_enc)
-        report["recognizers"][name] = summarise(parts[name], pairs.labels, pairs.folds, cross_impostors(id_enc, live_enc, name))
-    if len(parts) == 2:
-        fused = fused_scores(parts, pairs.labels, pairs.folds)
-        report["recognizers"]["fusion(" + "+".join(parts) + ")"] = summarise(fused, pairs.labels, pairs.folds, None)
-    report["timings_ms"] = timing_table(encoder, live_enc)
-    return report
+    return _report(pairs, id_enc, live_enc, encoder, lambda n: cross_impostors(id_enc, live_enc, n), fusion=True)
 
 
 def identity_based(pairs: Pairs) -> bool:
