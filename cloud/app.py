@@ -14,13 +14,16 @@ import tomllib
 from cryptography.exceptions import InvalidSignature
 from fastapi import Depends, FastAPI, Header, Request
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from cloud import db
 from cloud.credit.model import CreditModel
-from cloud.credit.policy import CURRENCY, Verification, decide, reason_text
-from cloud.protocol import (
+from cloud.acceptance import AcceptancePolicy
+from cloud.credit.policy import CURRENCY, decide, held_for_review, reason_text
+from cloud.id_hash import id_hash, load_key
+from contract.id_number import number_problems
+from contract.signing import (
     HEADER_DEVICE,
     HEADER_DIGEST,
     HEADER_NONCE,
@@ -30,7 +33,7 @@ from cloud.protocol import (
     load_public_key,
     signing_string,
 )
-from cloud.schemas import (
+from contract.schemas import (
     ApplicationRequest,
     BundleRequest,
     BundleRequestCreate,
@@ -38,6 +41,8 @@ from cloud.schemas import (
     ApplicationResponse,
     EstimateRequest,
     EstimateResponse,
+    Flag,
+    Flags,
     Health,
     OffersResponse,
     Product,
@@ -66,6 +71,8 @@ def create_app(settings: ServiceSettings | None = None, model: CreditModel | Non
     engine = db.connect(settings.database_url)
     credit = model or CreditModel.load(settings.bureau_csv, settings.scorecard)
     catalog = _load_offers(settings)
+    acceptance = AcceptancePolicy.load(settings.acceptance_file)
+    hash_key = load_key(settings.id_hash_key_file)
     app = FastAPI(title="Kiosk credit scoring service", version="1.0.0")
     housekeeping = {"nonces_pruned": 0.0}
 
@@ -152,17 +159,38 @@ def create_app(settings: ServiceSettings | None = None, model: CreditModel | Non
 
     @app.post("/v1/credit-estimates", response_model=EstimateResponse)
     def estimate(req: EstimateRequest, device_id: str = Depends(signed_device)) -> EstimateResponse:
-        a, v = req.applicant, req.verification
-        verification = Verification(v.face_matched, v.match_score, v.match_threshold, v.live, v.liveness_score)
-        record = credit.lookup(a.id_number)
+        a, identity = req.applicant, req.identity
+        number = identity.document.id_number
+        problems = number_problems(number)
+        if problems:  # not a number any card carries: refused, never scored as a "thin file"
+            raise ApiError(422, problems[0], "the ID number fails the GB 11643 checks")
+        now = time.time()
+        hashed = id_hash(hash_key, number)
+        with engine.connect() as conn:
+            recent = conn.execute(select(func.count()).select_from(db.estimates).where(
+                db.estimates.c.device_id == device_id, db.estimates.c.created_at > now - 3600)).scalar()
+            elsewhere = conn.execute(select(db.estimates.c.device_id).where(
+                db.estimates.c.id_hash == hashed, db.estimates.c.device_id != device_id,
+                db.estimates.c.created_at > now - settings.cross_device_window_s).limit(1)).first()
+        if recent >= settings.max_estimates_per_device_hour:
+            raise ApiError(429, "rate_limited", "too many estimates from this device in the last hour")
+        failures = acceptance.failures(identity)
+        record = credit.lookup(number)
         pd, reasons = credit.score(record) if record is not None else (None, ())
-        d = decide(pd, verification, a.monthly_income, a.requested_amount, reasons)
+        d = decide(pd, not failures, a.monthly_income, a.requested_amount, reasons)
+        if failures:
+            log.info("identity not verified", extra={"device": device_id, "failures": failures})
+        elif elsewhere is not None:
+            d = held_for_review(d.pd)
         estimate_id = secrets.token_hex(8)
         with engine.begin() as conn:
             conn.execute(insert(db.estimates).values(
-                estimate_id=estimate_id, device_id=device_id,
-                id_hash=hashlib.sha256(a.id_number.upper().encode()).hexdigest(),
-                decision=d.decision, grade=d.grade, pd=d.pd, limit_amount=d.limit, created_at=time.time()))
+                estimate_id=estimate_id, device_id=device_id, id_hash=hashed, decision=d.decision, grade=d.grade,
+                pd=d.pd, limit_amount=d.limit, created_at=now))
+            if d.decision == "review":
+                conn.execute(insert(db.flags).values(
+                    flag_id=secrets.token_hex(8), kind="same_id_other_device", device_id=device_id, id_hash=hashed,
+                    estimate_id=estimate_id, detail=f"also seen at {elsewhere.device_id}", created_at=now))
         return EstimateResponse(estimate_id=estimate_id, decision=d.decision, grade=d.grade,
                                 pd=None if d.pd is None else round(d.pd, 4), limit=d.limit,
                                 currency=CURRENCY, reasons=[reason_text(c) for c in d.reasons],
@@ -237,6 +265,14 @@ def create_app(settings: ServiceSettings | None = None, model: CreditModel | Non
                 requested_at=now, status="pending"))
         return BundleRequest(request_id=request_id, device_id=req.device_id, since=now - 3600 * req.since_hours,
                              status="pending")
+
+    @app.get("/v1/support/flags", response_model=Flags)
+    def list_flags(since: float = 0.0, _: None = Depends(support_staff)) -> Flags:
+        with engine.connect() as conn:
+            rows = conn.execute(select(db.flags).where(db.flags.c.created_at >= since)
+                                .order_by(db.flags.c.created_at)).fetchall()
+        return Flags(flags=[Flag(flag_id=r.flag_id, kind=r.kind, device_id=r.device_id, estimate_id=r.estimate_id,
+                                 detail=r.detail, created_at=r.created_at) for r in rows])
 
     @app.get("/v1/devices/requests", response_model=PendingRequests)
     def pending_requests(device_id: str = Depends(signed_device)) -> PendingRequests:

@@ -43,12 +43,24 @@ estimates = Table(
     "estimates", metadata,
     Column("estimate_id", String(32), primary_key=True),
     Column("device_id", String(64), nullable=False),
-    Column("id_hash", String(64), nullable=False),  # SHA-256 of the ID number: the raw number is not stored
+    Column("id_hash", String(64), nullable=False, index=True),  # HMAC of the ID number (cloud.id_hash)
     Column("decision", String(16), nullable=False),
     Column("grade", String(2), nullable=False),
     Column("pd", Float),
     Column("limit_amount", Float, nullable=False),
-    Column("created_at", Float, nullable=False),
+    Column("created_at", Float, nullable=False, index=True),
+)
+
+# Fraud and velocity signals, kept for support to review (never a silent decline).
+flags = Table(
+    "flags", metadata,
+    Column("flag_id", String(32), primary_key=True),
+    Column("kind", String(32), nullable=False),  # e.g. "same_id_other_device"
+    Column("device_id", String(64), nullable=False),
+    Column("id_hash", String(64)),
+    Column("estimate_id", String(32)),
+    Column("detail", Text, nullable=False, default=""),
+    Column("created_at", Float, nullable=False, index=True),
 )
 
 applications = Table(

@@ -24,3 +24,10 @@ class ServiceSettings(BaseSettings):
     bureau_csv: Path = DEFAULT_CSV
     scorecard: Path = DEFAULT_ARTIFACT
     offers_file: Path = Path(__file__).with_name("offers.toml")
+    acceptance_file: Path = Path(__file__).with_name("acceptance.toml")
+    # ID numbers are stored only as HMAC-SHA256 under this server secret (created owner-only on first start).
+    id_hash_key_file: Path = ROOT / "var" / "cloud" / "id_hash.key"
+    # Velocity: estimates one device may ask for per hour (429 beyond), and how long the same ID number at a
+    # second device holds the estimate for review.
+    max_estimates_per_device_hour: int = Field(30, ge=1, le=10_000)
+    cross_device_window_s: int = Field(24 * 3600, ge=60)

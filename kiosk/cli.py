@@ -12,6 +12,7 @@ from pathlib import Path
 from edge_models.install import install_from_packages, install_models
 from edge_models.manifest import ManifestError, load_manifest
 from edge_models.verify import ModelError, verify_all
+from hardware.errors import DeviceError
 from kiosk import __version__
 from kiosk.config import ConfigError, KioskConfig, load_config
 from kiosk.logging_setup import configure_logging
@@ -143,6 +144,80 @@ def cmd_eval_faces(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _card_reader(config: KioskConfig):
+    from vision.detectors import build_detector
+    from vision.id_card import CardReader
+    from vision.id_ocr import CardOcr
+
+    allow = config.license_policy == "allow_noncommercial"
+    return CardReader(build_detector(config.vision.detector, config.model_dirs, allow),
+                      CardOcr(config.model_dirs, config.vision.threads))
+
+
+def cmd_id_read(args: argparse.Namespace) -> int:
+    """Read one photo of a card side: the fields, the checks and their results, the time taken."""
+    from dataclasses import asdict
+
+    from contract.id_number import PrintedFields, check_document
+    from vision.image_io import ImageInputError, load_image
+
+    config = _config(args)
+    try:
+        image = load_image(args.image)
+    except ImageInputError as exc:
+        print(f"kiosk: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    t0 = time.perf_counter()
+    reader = _card_reader(config)
+    load_s = time.perf_counter() - t0
+    side = reader.read(image)
+    if side.side in ("no_card", "unknown"):
+        print(f"kiosk: {args.image}: no ID card found (no card outline, or no card text could be read)",
+              file=sys.stderr)
+        return EXIT_FAIL
+    f = side.fields
+    checks = None
+    if f.id_number:
+        result = check_document(f.id_number, PrintedFields(f.birth_date, f.sex, f.valid_until, f.permanent))
+        checks = {"passed": list(result.passed), "problems": list(result.problems)}
+    portrait = side.portrait
+    report = {
+        "side": side.side,
+        "fields": {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in asdict(f).items()},
+        "confidences": {k: round(v, 3) for k, v in side.confidences.items()},
+        "checks": checks,
+        "portrait": None if portrait is None else {"found": portrait.face is not None, "ok": portrait.quality.ok,
+                                                   "reasons": list(portrait.quality.reasons)},
+        "read_ms": round(1000 * side.seconds, 1),
+        "model_load_ms": round(1000 * load_s, 1),
+    }
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    print(f"side: {side.side}   read in {report['read_ms']:.0f} ms (models loaded in {report['model_load_ms']:.0f} ms)")
+    for key, value in report["fields"].items():
+        if value not in (None, False):
+            print(f"  {key:<12} {value}")
+    if checks is not None:
+        print(f"checks passed: {', '.join(checks['passed']) or '-'}")
+        print(f"problems:      {', '.join(checks['problems']) or 'none'}")
+    if report["portrait"] is not None:
+        p = report["portrait"]
+        print(f"portrait: {'found' if p['found'] else 'not found'}"
+              + (f", quality: {'ok' if p['ok'] else ', '.join(p['reasons'])}" if p["found"] else ""))
+    return EXIT_OK
+
+
+def cmd_eval_id(args: argparse.Namespace) -> int:
+    from vision.evaluation.id_cards import evaluate_cards, format_cards
+
+    config = _config(args)
+    faces_root = args.faces or config.models_dir.parent / "data" / "faces" / "lfw-deepfunneled"
+    report = evaluate_cards(_card_reader(config), faces_root, args.synthetic)
+    print(json.dumps(report, indent=2) if args.json else format_cards(report))
+    return EXIT_OK
+
+
 def cmd_eval_liveness(args: argparse.Namespace) -> int:
     from vision.evaluation import liveness as ev_live
     from vision.liveness.engine import LivenessEngine
@@ -240,7 +315,9 @@ def cmd_eval_voice(args: argparse.Namespace) -> int:
 
 
 def cmd_cloud(args: argparse.Namespace) -> int:
-    from cloud.schemas import Applicant, ApplicationRequest, EstimateRequest, VerificationEvidence
+    from pydantic import ValidationError
+
+    from contract.schemas import Applicant, ApplicationRequest, EstimateRequest, IdentityEvidence
     from kiosk.cloud_client.errors import CloudError
     from kiosk.cloud_client.identity import load_identity
     from kiosk.cloud_client.outbox import Outbox
@@ -260,13 +337,17 @@ def cmd_cloud(args: argparse.Namespace) -> int:
             return EXIT_USAGE
         client = cloud_client(config, identity, args.cloud)
         if args.cloud_cmd == "estimate":
-            # Evidence from the command line is for testing the service; the kiosk sends its own measurements.
+            # For support and testing the service: the identity is a recorded evidence file (what a kiosk sends
+            # after reading a card and verifying a face), never a number typed in; the service judges it.
+            try:
+                evidence = IdentityEvidence.model_validate_json(args.evidence.read_bytes())
+            except (OSError, ValidationError) as exc:
+                print(f"kiosk: {args.evidence}: not an identity evidence file ({str(exc).splitlines()[0]})",
+                      file=sys.stderr)
+                return EXIT_USAGE
             request = EstimateRequest(
-                applicant=Applicant(id_number=args.id_number, monthly_income=args.income,
-                                    requested_amount=args.amount, term_months=args.term),
-                verification=VerificationEvidence(face_matched=True, match_score=args.match_score,
-                                                  match_threshold=args.match_threshold, live=True,
-                                                  liveness_score=args.liveness_score),
+                applicant=Applicant(monthly_income=args.income, requested_amount=args.amount, term_months=args.term),
+                identity=evidence,
             )
             print(client.estimate(request).model_dump_json(indent=2))
         elif args.cloud_cmd == "offers":
@@ -429,6 +510,12 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--faces", type=Path, help="LFW-style folder for --synthetic/--sequences (default: shared data)")
     e.set_defaults(func=cmd_eval_liveness)
 
+    e = esub.add_parser("id", help="ID-card reading: field exact-match rates on SYNTHETIC specimen cards")
+    e.add_argument("--synthetic", type=int, metavar="N", required=True, help="N specimen cards per condition")
+    e.add_argument("--faces", type=Path, help="LFW-style folder for the portraits (default: shared data)")
+    e.add_argument("--json", action="store_true")
+    e.set_defaults(func=cmd_eval_id)
+
     e = esub.add_parser("voice", help="WER/CER, RTF and intent accuracy")
     e.add_argument("--audio", type=Path, required=True, help="folder the TSV's file paths are relative to")
     e.add_argument("--transcripts", type=Path, required=True, help="TSV: file, language, transcript")
@@ -436,6 +523,13 @@ def build_parser() -> argparse.ArgumentParser:
                    choices=["whisper_base", "whisper_tiny_en", "pocketsphinx_lm", "pocketsphinx_grammar"])
     e.add_argument("--no-faq", action="store_true", help="skip the synthesised FAQ questions")
     e.set_defaults(func=cmd_eval_voice)
+
+    p = sub.add_parser("id", help="ID cards: read a photo of a card side")
+    isub = p.add_subparsers(dest="id_cmd", required=True, metavar="ACTION")
+    i = isub.add_parser("read", help="fields, checks and timing for one image of the card's front or back")
+    i.add_argument("image", type=Path)
+    i.add_argument("--json", action="store_true")
+    i.set_defaults(func=cmd_id_read)
 
     p = sub.add_parser("ask", help="answer a spoken question from a WAV file")
     source = p.add_mutually_exclusive_group(required=True)
@@ -453,14 +547,12 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--token", required=True, help="provisioning token from the lender")
     c.add_argument("--shop", required=True)
     c.add_argument("--device-id", help="default: config device_id")
-    c = csub.add_parser("estimate", help="credit-limit estimate for an applicant")
-    c.add_argument("--id-number", required=True)
+    c = csub.add_parser("estimate", help="credit-limit estimate for a verified identity")
+    c.add_argument("--evidence", type=Path, required=True,
+                   help="identity evidence JSON (document read, face and liveness scores, model hashes)")
     c.add_argument("--income", type=float, required=True, help="declared monthly income")
     c.add_argument("--amount", type=float, required=True, help="requested amount")
     c.add_argument("--term", type=int, default=12)
-    c.add_argument("--match-score", type=float, default=0.8)
-    c.add_argument("--match-threshold", type=float, default=0.455)
-    c.add_argument("--liveness-score", type=float, default=0.95)
     csub.add_parser("offers", help="the loan product catalog")
     c = csub.add_parser("apply", help="submit an application (idempotent)")
     c.add_argument("--estimate-id", required=True)
@@ -517,7 +609,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"kiosk: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except (ManifestError, ModelError) as exc:
+    except (ManifestError, ModelError, DeviceError) as exc:
         print(f"kiosk: {exc}", file=sys.stderr)
         return EXIT_FAIL
 

@@ -90,8 +90,21 @@ class PrinterSettings(_Section):
     device: Path | None = None
 
 
+class IdReaderSettings(_Section):
+    # "none": the card is read from the camera by OCR only. "serial": also the card's chip, through a SAM
+    # reader (its fields win; a disagreement with the printed card goes to the shopkeeper). "replay": a recorded
+    # chip read (tests, demos).
+    driver: Literal["none", "serial", "replay"] = "none"
+    port: str = "/dev/ttyUSB0"
+    replay_path: Path | None = None
+    # The vendor library that decodes the chip photo (a plug-in registered in hardware.id_card.PHOTO_DECODERS).
+    # Unset: the chip's text is used and its photo is reported unavailable.
+    photo_decoder: str | None = None
+
+
 class HardwareSettings(_Section):
     camera: CameraSettings = CameraSettings()
+    id_reader: IdReaderSettings = IdReaderSettings()
     microphone: MicrophoneSettings = MicrophoneSettings()
     speaker: SpeakerSettings = SpeakerSettings()
     printer: PrinterSettings = PrinterSettings()

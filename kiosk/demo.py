@@ -25,6 +25,7 @@ from kiosk.journey.states import State
 from kiosk.runner import Runner, limits_from_config
 from kiosk.stages import STAGES, build_stages
 import cv2
+import numpy as np
 
 from cloud.credit.model import CreditModel
 from cloud.local import LocalService
@@ -33,7 +34,7 @@ from edge_models.verify import ModelError
 from kiosk.cloud_client.errors import CloudError
 from kiosk.cloud_client.registration import register_device
 from vision.evaluation.sequences import Actor, ActorCamera
-from vision.evaluation.synthetic_id import render_scene
+from vision.evaluation.specimen import photograph, specimen_card
 from vision.image_io import ImageInputError, load_image
 from vision.matching import CalibrationError
 
@@ -49,19 +50,22 @@ DEMO_PERSON = "Howard_Dean"
 DEMO_PHOTOS = {"id": "0002", "neutral": "0005", "turn_left": "0012", "turn_right": "0008"}
 
 
-def demo_camera(out_dir: Path, data_root: Path = SHARED_DATA) -> ActorCamera:
-    """The demo's camera: a SYNTHETIC ID card scene (an LFW portrait printed on a rendered card), then the
-    same person's other photos acting out each prompted challenge (see vision/evaluation/sequences.py)."""
+def demo_camera(out_dir: Path, id_number: str, data_root: Path = SHARED_DATA) -> ActorCamera:
+    """The demo's camera: a SYNTHETIC specimen ID card (an LFW portrait, the bureau applicant's number, a
+    "样本 SPECIMEN" watermark), front then back, then the same person's other photos acting out each prompted
+    challenge (see vision/evaluation/sequences.py)."""
     person = data_root / "faces" / "lfw-deepfunneled" / DEMO_PERSON
     try:
         photos = {k: load_image(person / f"{DEMO_PERSON}_{n}.jpg") for k, n in DEMO_PHOTOS.items()}
     except ImageInputError as exc:
         raise DemoError(f"demo images missing ({exc}); is ../shared beside the checkout?") from None
-    scene = render_scene(photos["id"], seed=1)
+    card = specimen_card(photos["id"], seed=1, bureau_number=id_number)
+    front, back = (photograph(side, np.random.default_rng(1)) for side in (card.front, card.back))
     out_dir.mkdir(parents=True, exist_ok=True)
-    cv2.imwrite(str(out_dir / "id_card_scene_SYNTHETIC.jpg"), scene)
+    cv2.imwrite(str(out_dir / "id_card_front_SPECIMEN.jpg"), front)
+    cv2.imwrite(str(out_dir / "id_card_back_SPECIMEN.jpg"), back)
     actor = Actor(photos["neutral"], {k: photos[k] for k in ("turn_left", "turn_right")})
-    return ActorCamera(scene, actor)
+    return ActorCamera(front, actor, back_scene=back)
 
 
 DEMO_TOKEN = "demo-provisioning-token"
@@ -126,11 +130,11 @@ class DemoMicrophone:
 
 
 class ScriptedCustomer:
-    """Answers each screen the way a cooperative customer would."""
+    """Answers each screen the way a cooperative customer would. It never types an ID number: the kiosk reads
+    the card, and the customer only confirms that the name and masked number shown are theirs."""
 
-    def __init__(self, language: str, id_number: str) -> None:
+    def __init__(self, language: str) -> None:
         self.language = language
-        self.id_number = id_number
 
     def next_event(self, journey: Journey, now: float) -> ev.Event | None:
         state = journey.state
@@ -141,11 +145,10 @@ class ScriptedCustomer:
             return ev.LanguageChosen(at=now, language=self.language)
         if state is State.CONSENT:
             return ev.ConsentGiven(at=now, agreed=True)
+        if state is State.CONFIRM_IDENTITY:
+            return ev.IdentityConfirmed(at=now, agreed=True)
         if state is State.DETAILS:
-            # A SYNTHETIC bureau ID number (region 999999 does not exist); it goes to the local service only.
-            details = ApplicantDetails(
-                id_number=self.id_number, monthly_income=6000, requested_amount=5000, term_months=12
-            )
+            details = ApplicantDetails(monthly_income=6000, requested_amount=5000, term_months=12)
             return ev.DetailsSubmitted(at=now, details=details)
         if state is State.OFFERS and data.offers:
             return ev.OfferChosen(at=now, offer_id=data.offers[0].offer_id)
@@ -171,8 +174,9 @@ class DemoWorld:
 
 @contextmanager
 def demo_world(config: KioskConfig) -> Iterator[DemoWorld]:
-    camera = demo_camera(config.data_dir / "demo")
     model = CreditModel.load()
+    applicant = demo_applicant(model)
+    camera = demo_camera(config.data_dir / "demo", applicant)
     settings = ServiceSettings(
         database_url=f"sqlite:///{config.data_dir / 'demo' / 'cloud.sqlite3'}", provisioning_tokens=[DEMO_TOKEN]
     )
@@ -181,7 +185,7 @@ def demo_world(config: KioskConfig) -> Iterator[DemoWorld]:
         try:
             register_device(config, service.url, DEMO_TOKEN, "Demo shop")
             devices = build_devices(config.hardware, config.data_dir)
-            stages = build_stages(config)
+            stages = build_stages(config, devices.id_reader)
         except (CloudError, DeviceError, ModelError, CalibrationError) as exc:
             raise DemoError(f"demo cannot start: {exc}") from None
         devices.camera = camera
@@ -198,7 +202,7 @@ def demo_world(config: KioskConfig) -> Iterator[DemoWorld]:
 
         runner.transition_listeners.append(actor_sees)
         runner.prompt_listeners.append(lambda challenge, _text: camera.perform(challenge))
-        yield DemoWorld(config, camera, service, demo_applicant(model), runner)
+        yield DemoWorld(config, camera, service, applicant, runner)
 
 
 def run_demo(config: KioskConfig, language: str = "en", out: TextIO = sys.stdout) -> int:
@@ -217,8 +221,12 @@ def _run_session(world: DemoWorld, language: str, out: TextIO) -> int:
         arrow = t.state.value if t.state is not t.previous else f"{t.state.value} (again)"
         print(f"[{time.monotonic() - t0:6.2f}s] {t.previous.value:>12} -> {arrow:<18} on {t.event}", file=out)
         data = journey.data
-        if t.event == "LiveCaptureResult" and data.liveness_score is not None:
-            print(f"          passive liveness P(real) {data.liveness_score:.3f}", file=out)
+        if t.event == "IdCaptureResult" and data.document is not None:
+            doc = data.document
+            print(f"          card read ({doc.source}): {doc.fields.name} {doc.masked_number}; checks passed: "
+                  f"{', '.join(doc.checks)}", file=out)
+        if t.event == "LiveCaptureResult" and data.liveness is not None and data.liveness.passive_score is not None:
+            print(f"          passive liveness P(real) {data.liveness.passive_score:.3f}", file=out)
         if t.event == "MatchResult" and data.match is not None:
             m = data.match
             print(f"          face match score {m.score:.3f} vs threshold {m.threshold:.3f}: {m.matched}", file=out)
@@ -236,7 +244,7 @@ def _run_session(world: DemoWorld, language: str, out: TextIO) -> int:
 
     runner.transition_listeners.append(show)
     runner.prompt_listeners.append(lambda _c, text: print(f"          kiosk says: {text}", file=out))
-    customer = ScriptedCustomer(language, world.applicant)
+    customer = ScriptedCustomer(language)
     print(f"Kiosk demo ({language}): synthetic ID card + LFW photos of {DEMO_PERSON} acting out challenges", file=out)
     missing = runner.stages.missing()
     if missing:

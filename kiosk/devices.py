@@ -7,6 +7,7 @@ from pathlib import Path
 
 from hardware.camera import Camera, OpenCVCamera, ReplayCamera
 from hardware.errors import DeviceMissing
+from hardware.id_card import DocumentReader, ReplayChipReader, SerialChipReader, build_photo_decoder
 from hardware.microphone import Microphone, ReplayMicrophone, SoundDeviceMicrophone
 from hardware.printer import EscPosFilePrinter, NoPrinter, Printer
 from hardware.speaker import AplaySpeaker, FileSpeaker, Speaker
@@ -19,6 +20,7 @@ class Devices:
     microphone: Microphone
     speaker: Speaker
     printer: Printer
+    id_reader: DocumentReader | None = None  # the card's chip; None: the camera alone reads the card
 
 
 def build_devices(settings: HardwareSettings, data_dir: Path) -> Devices:
@@ -50,4 +52,16 @@ def build_devices(settings: HardwareSettings, data_dir: Path) -> Devices:
         printer: Printer = EscPosFilePrinter(prn.device)
     else:
         printer = NoPrinter()
-    return Devices(camera, microphone, speaker, printer)
+    return Devices(camera, microphone, speaker, printer, build_id_reader(settings))
+
+
+def build_id_reader(settings: HardwareSettings) -> DocumentReader | None:
+    rd = settings.id_reader
+    if rd.driver == "none":
+        return None
+    decoder = build_photo_decoder(rd.photo_decoder)
+    if rd.driver == "replay":
+        if rd.replay_path is None:
+            raise DeviceMissing("id_reader", "hardware.id_reader.replay_path is not set for the replay driver")
+        return ReplayChipReader(rd.replay_path, decoder)
+    return SerialChipReader(rd.port, decoder)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from cloud.schemas import Product
+from contract.schemas import Product
 from kiosk.journey.session import OfferSummary
 
 CENT = Decimal("0.01")

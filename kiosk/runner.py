@@ -19,8 +19,9 @@ from kiosk.journey import effects as fx
 from kiosk.journey import events as ev
 from kiosk.audit import AuditLog
 from kiosk.config import KioskConfig
+from kiosk.i18n import reasons_text, tr
 from voice.tts import TtsError
-from kiosk.journey.prompts import challenge_prompt
+from kiosk.journey.prompts import prompt_text
 from kiosk.journey.machine import Journey, JourneyLimits, Transition
 from kiosk.journey.states import DEFAULT_TIMEOUTS_S, State
 from kiosk.stages import STAGES, Stages
@@ -60,6 +61,15 @@ def receipt_lines(lang: str, reference: str, queued: bool, offer) -> tuple[str, 
     if queued:
         lines.append(t[9])
     return tuple(lines)
+
+
+def spoken_text(effect: fx.Speak, language: str) -> str:
+    """The catalogue text of a Speak effect ("" when the key has none: nothing is said)."""
+    params = dict(effect.params)
+    if "reasons" in params:
+        params["reasons"] = reasons_text(params["reasons"], language)
+    text = tr(effect.message, language, **params)
+    return "" if text == effect.message else text
 
 
 def session_values(data) -> dict[str, str]:
@@ -135,7 +145,7 @@ class Runner:
             if s.id_capture is None:
                 return self._unavailable("id_capture")
             self._open_camera()
-            return [s.id_capture.capture_id(self.devices.camera, effect.attempt)]
+            return [s.id_capture.capture_id(self.devices.camera, effect.attempt, self._prompt)]
         if isinstance(effect, fx.StartLiveCapture):
             if s.live_capture is None:
                 return self._unavailable("live_capture")
@@ -160,6 +170,9 @@ class Runner:
             return []
         if isinstance(effect, fx.ShowAnswer):
             self._say(effect.text)
+            return []
+        if isinstance(effect, fx.Speak):
+            self._say(spoken_text(effect, data.language or "en"))
             return []
         if isinstance(effect, fx.PrintReceipt):
             self._print_receipt(effect)
@@ -195,8 +208,8 @@ class Runner:
         return transitions
 
     def _prompt(self, challenge: str) -> None:
-        text = challenge_prompt(challenge, self.journey.data.language or "en")
-        log.info("challenge prompted", extra={"challenge": challenge})
+        text = prompt_text(challenge, self.journey.data.language or "en")
+        log.info("prompted", extra={"prompt": challenge})
         for listener in self.prompt_listeners:
             listener(challenge, text)
 

@@ -9,17 +9,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from hardware.audio import AudioClip
 from hardware.camera import Camera
+from hardware.id_card import DocumentReader
 from kiosk.config import KioskConfig
 from kiosk.journey import events as ev
 from kiosk.journey.session import BiometricVault, SessionData
 
+if TYPE_CHECKING:  # heavy imports (models), loaded only when the stages are built
+    from kiosk.cloud_client.stages import VerificationSetup
+    from vision.liveness.engine import LivenessEngine
+    from vision.verifier import FaceVerifier
+
 
 class IdCaptureStage(Protocol):
-    def capture_id(self, camera: Camera, attempt: int) -> ev.IdCaptureResult: ...
+    def capture_id(self, camera: Camera, attempt: int, on_prompt: Callable[[str], None]) -> ev.IdCaptureResult: ...
 
 
 class LiveCaptureStage(Protocol):
@@ -56,7 +62,8 @@ class StageInfo:
 
 
 STAGES: dict[str, StageInfo] = {
-    "id_capture": StageInfo("id_capture", "ID-document portrait capture and quality check", "vision (issue #3)"),
+    "id_capture": StageInfo("id_capture", "ID card reading (fields, checks) and portrait capture",
+                            "vision (issues #3, #11)"),
     "live_capture": StageInfo("live_capture", "live face capture with liveness check", "vision liveness (issue #4)"),
     "face_match": StageInfo("face_match", "1:1 face match against the ID portrait", "vision (issue #3)"),
     "credit_scoring": StageInfo("credit_scoring", "credit-limit estimate and offers",
@@ -80,8 +87,12 @@ class Stages:
         return [info for name, info in STAGES.items() if getattr(self, name) is None]
 
 
-def build_stages(config: KioskConfig) -> Stages:
-    """Every stage this build provides, loaded and verified now (a bad model fails here, loudly)."""
+def build_stages(config: KioskConfig, id_reader: DocumentReader | None = None) -> Stages:
+    """Every stage this build provides, loaded and verified now (a bad model fails here, loudly).
+    ``id_reader``: the card's chip reader, when the kiosk has one (``Devices.id_reader``)."""
+    from vision.id_capture import IdCardCapture
+    from vision.id_card import CardReader
+    from vision.id_ocr import CardOcr
     from vision.liveness.engine import LivenessEngine
     from vision.stages import VisionFaceMatch, VisionIdCapture, VisionLiveCapture
     from vision.verifier import FaceVerifier
@@ -92,9 +103,10 @@ def build_stages(config: KioskConfig) -> Stages:
 
     verifier = FaceVerifier.from_config(config)
     liveness = LivenessEngine.from_config(config, verifier)
+    card = CardReader(verifier.encoder.detector, CardOcr(config.model_dirs, config.vision.threads))
     stages = Stages(
         answers=VoiceAssistant.from_config(config),
-        id_capture=VisionIdCapture(verifier, config.vision.id_capture_frames),
+        id_capture=VisionIdCapture(IdCardCapture(card, id_reader, config.vision.id_capture_frames)),
         live_capture=VisionLiveCapture(liveness, config.vision.live_capture_frames),
         face_match=VisionFaceMatch(verifier),
     )
@@ -105,7 +117,18 @@ def build_stages(config: KioskConfig) -> Stages:
         from kiosk.cloud_client.stages import CloudApplications, CloudScoring
 
         client = cloud_client(config, identity)
-        models = {"face": verifier.matcher.calibration.name, "liveness": "minifasnet_v2+v1se"}
-        stages.credit_scoring = CloudScoring(client, models)
+        stages.credit_scoring = CloudScoring(client, verification_setup(verifier, liveness))
         stages.application = CloudApplications(client, Outbox.for_data_dir(config.data_dir))
     return stages
+
+
+def verification_setup(verifier: FaceVerifier, liveness: LivenessEngine) -> VerificationSetup:
+    """The calibration and the hashes of every model file the face match and the liveness check ran."""
+    from edge_models.manifest import load_manifest
+    from kiosk.cloud_client.stages import VerificationSetup
+
+    sha = {m.name: m.sha256 for m in load_manifest().model}
+    encoder = verifier.encoder
+    face = [encoder.detector.model, *(r.model for r in encoder.recognizers.values())]
+    return VerificationSetup(verifier.matcher.calibration.name, {n: sha[n] for n in face},
+                             {n: sha[n] for n in liveness.model_names})

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from cloud.credit.model import CreditModel
 from cloud.local import free_port
-from cloud.schemas import Applicant, EstimateRequest, VerificationEvidence
+from contract.schemas import Applicant, EstimateRequest, VerificationEvidence
 from kiosk.cloud_client.client import CloudClient
 from kiosk.cloud_client.identity import DeviceIdentity
 

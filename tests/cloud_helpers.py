@@ -6,7 +6,16 @@ from pathlib import Path
 
 from cloud.credit.model import CreditModel
 from cloud.local import LocalService
-from cloud.schemas import Applicant, EstimateRequest, VerificationEvidence
+from cloud.acceptance import AcceptancePolicy
+from contract.id_number import REQUIRED_CHECKS
+from contract.schemas import (
+    Applicant,
+    DocumentEvidence,
+    EstimateRequest,
+    FaceEvidence,
+    IdentityEvidence,
+    LivenessEvidence,
+)
 from cloud.settings import ServiceSettings
 from kiosk.cloud_client.client import CloudClient
 from kiosk.cloud_client.identity import DeviceIdentity
@@ -14,14 +23,18 @@ from kiosk.config import load_config
 from kiosk.cloud_client.registration import register_device
 
 TOKEN = "test-provisioning-token"
+SUPPORT = "test-support-token-0001"
 
 
 def service_settings(db_path: Path, scorecard: Path) -> ServiceSettings:
-    return ServiceSettings(database_url=f"sqlite:///{db_path}", provisioning_tokens=[TOKEN], scorecard=scorecard)
+    """Everything the service writes stays beside ``db_path`` (database, ID-hash secret)."""
+    return ServiceSettings(database_url=f"sqlite:///{db_path}", provisioning_tokens=[TOKEN], scorecard=scorecard,
+                           support_tokens=[SUPPORT], id_hash_key_file=db_path.with_name("id_hash.key"))
 
 
-def start_service(tmp: Path, model: CreditModel, port: int | None = None) -> LocalService:
-    return LocalService(service_settings(tmp / "service.sqlite3", tmp / "scorecard.json"), port, model).start()
+def start_service(tmp: Path, model: CreditModel, port: int | None = None, **overrides) -> LocalService:
+    settings = service_settings(tmp / "service.sqlite3", tmp / "scorecard.json").model_copy(update=overrides)
+    return LocalService(settings, port, model).start()
 
 
 def register(service: LocalService, data_dir: Path, device_id: str = "kiosk-test-0001") -> DeviceIdentity:
@@ -35,10 +48,26 @@ def client_for(url: str, identity: DeviceIdentity | None, retries: int = 1) -> C
                        backoff_s=0.05)
 
 
+# A number no bureau row carries (a thin file), valid under every GB 11643 check.
+THIN_FILE = "11010219840406970X"
+
+
+def evidence(id_number: str, matched: bool = True, live: bool = True) -> IdentityEvidence:
+    """What a kiosk running the trusted default models would send after reading the card and the face."""
+    policy = AcceptancePolicy.load()
+    face = policy.faces["mobilefacenet_flip"]
+    return IdentityEvidence(
+        document=DocumentEvidence(source="ocr", id_number=id_number, checks=list(REQUIRED_CHECKS), chip_photo="no_chip"),
+        face=FaceEvidence(calibration="mobilefacenet_flip", models=face.models,
+                          score=0.8 if matched else 0.1),
+        liveness=LivenessEvidence(models=policy.liveness_models, passive_score=0.97 if live else 0.1,
+                                  challenges=2, challenges_passed=2),
+    )
+
+
 def estimate_request(id_number: str, matched: bool = True, live: bool = True, income: float = 6000,
                      amount: float = 5000) -> EstimateRequest:
     return EstimateRequest(
-        applicant=Applicant(id_number=id_number, monthly_income=income, requested_amount=amount, term_months=12),
-        verification=VerificationEvidence(face_matched=matched, match_score=0.8 if matched else 0.1,
-                                          match_threshold=0.45, live=live, liveness_score=0.97 if live else 0.1),
+        applicant=Applicant(monthly_income=income, requested_amount=amount, term_months=12),
+        identity=evidence(id_number, matched, live),
     )

@@ -52,3 +52,29 @@ def audio_dir() -> Path:
     path = DATA_DIR / "audio"
     assert path.is_dir(), f"audio samples missing: {path}"
     return path
+
+
+# ---- a real scoring service on loopback, one per test module (modules may override these) --------------------
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    from cloud.credit.model import DEFAULT_CSV, CreditModel
+
+    return CreditModel.load(DEFAULT_CSV, tmp_path_factory.mktemp("card") / "scorecard.json")
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory, model):
+    from tests.cloud_helpers import start_service
+
+    svc = start_service(tmp_path_factory.mktemp("svc"), model)
+    yield svc
+    svc.stop()
+
+
+@pytest.fixture(scope="module")
+def identity(service, tmp_path_factory):
+    """A kiosk registered with ``service``."""
+    from tests.cloud_helpers import register
+
+    return register(service, tmp_path_factory.mktemp("kiosk"))

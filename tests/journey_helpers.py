@@ -6,7 +6,18 @@ import numpy as np
 
 from kiosk.journey import events as ev
 from kiosk.journey.machine import Journey, JourneyLimits, Transition
-from kiosk.journey.session import ApplicantDetails, BiometricSample, CreditEstimate, OfferSummary
+from datetime import date
+
+from contract.id_number import REQUIRED_CHECKS
+from hardware.id_card import IdCardFields
+from kiosk.journey.session import (
+    ApplicantDetails,
+    BiometricSample,
+    CreditEstimate,
+    IdentityDocument,
+    LivenessSummary,
+    OfferSummary,
+)
 from kiosk.journey.states import State
 
 CHALLENGES = ("turn_left", "blink")
@@ -17,20 +28,22 @@ def sample(kind: str = "live_frame", value: int = 200) -> BiometricSample:
     return BiometricSample(kind, np.full((8, 8, 3), value, dtype=np.uint8))
 
 
+CARD = IdCardFields(id_number="11010219840406970X", name="王芳", sex="F", ethnicity="汉",
+                    birth_date=date(1984, 4, 6), valid_until=date(2036, 1, 1))
+DOCUMENT = IdentityDocument("ocr", CARD, REQUIRED_CHECKS)
+
+
 def id_ok(at: float = 0.0) -> ev.IdCaptureResult:
-    return ev.IdCaptureResult(at=at, ok=True, portrait=sample("id_portrait"))
+    return ev.IdCaptureResult(at=at, ok=True, portrait=sample("id_portrait"), document=DOCUMENT)
 
 
 def live_ok(at: float = 0.0) -> ev.LiveCaptureResult:
-    return ev.LiveCaptureResult(at=at, ok=True, frames=(sample(), sample()), liveness_score=0.97)
+    return ev.LiveCaptureResult(at=at, ok=True, frames=(sample(), sample()), liveness=LivenessSummary(0.97, 2, 2))
 
 
 def details(at: float = 0.0) -> ev.DetailsSubmitted:
-    return ev.DetailsSubmitted(
-        at=at,
-        details=ApplicantDetails(id_number="110101199003074518", monthly_income=6000, requested_amount=5000,
-                                 term_months=12),
-    )
+    return ev.DetailsSubmitted(at=at, details=ApplicantDetails(monthly_income=6000, requested_amount=5000,
+                                                                 term_months=12))
 
 
 def score(at: float = 0.0) -> ev.ScoreReceived:
@@ -45,6 +58,7 @@ FORWARD: list[tuple[State, ev.Event]] = [
     (State.ID_CAPTURE, id_ok()),
     (State.LIVE_CAPTURE, live_ok()),
     (State.MATCH, ev.MatchResult(matched=True, score=0.71, threshold=0.43)),
+    (State.CONFIRM_IDENTITY, ev.IdentityConfirmed(agreed=True)),
     (State.DETAILS, details()),
     (State.SCORING, score()),
     (State.OFFERS, ev.OfferChosen(offer_id="offer-a")),

@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from cloud.local import free_port
+from tests import cloud_helpers
 
 TOKEN = "cli-test-token-1"
 
@@ -53,7 +54,9 @@ def test_register_estimate_offers_apply(served, tmp_path):
     assert out.returncode == 0 and "registered" in out.stdout, out.stderr
     out = kiosk("cloud", "--cloud", served, "register", "--token", TOKEN, "--shop", "Test shop")
     assert "already registered" in out.stdout
-    out = kiosk("cloud", "--cloud", served, "estimate", "--id-number", applicant, "--income", "6000", "--amount", "3000")
+    evidence = tmp_path / "evidence.json"
+    evidence.write_text(cloud_helpers.evidence(applicant).model_dump_json())
+    out = kiosk("cloud", "--cloud", served, "estimate", "--evidence", evidence, "--income", "6000", "--amount", "3000")
     estimate = json.loads(out.stdout)
     assert out.returncode == 0 and estimate["decision"] == "approved" and estimate["limit"] == 3000
     offers = json.loads(kiosk("cloud", "--cloud", served, "offers").stdout)
@@ -73,6 +76,14 @@ def test_wrong_token_and_unreachable_cloud_are_clear(served):
     assert out.returncode == 1 and "bad_token" in out.stderr and "Traceback" not in out.stderr
     out = kiosk("cloud", "--cloud", f"http://127.0.0.1:{free_port()}", "register", "--token", TOKEN, "--shop", "S")
     assert out.returncode == 1 and "no answer" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_estimate_needs_a_real_evidence_file(served, tmp_path):
+    kiosk("cloud", "--cloud", served, "register", "--token", TOKEN, "--shop", "Test shop")
+    bad = tmp_path / "typed.json"
+    bad.write_text('{"id_number": "11010219840406970X"}')  # a typed number is not evidence of anything
+    out = kiosk("cloud", "--cloud", served, "estimate", "--evidence", bad, "--income", "6000", "--amount", "3000")
+    assert out.returncode == 2 and "not an identity evidence file" in out.stderr and "Traceback" not in out.stderr
 
 
 def test_estimate_before_registration_says_what_to_do():

@@ -12,10 +12,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kiosk.cloud_client.errors import CloudBadResponse, CloudRejected, CloudUnavailable
 from kiosk.cloud_client.identity import DeviceIdentity
-from kiosk.cloud_client.stages import CloudScoring
+from kiosk.cloud_client.stages import CloudScoring, VerificationSetup
 from kiosk.journey import events as ev
 from kiosk.journey.states import State
-from tests.cloud_helpers import client_for, estimate_request
+from tests.cloud_helpers import THIN_FILE, client_for, estimate_request
 from tests.journey_helpers import details, new_journey, walk_to
 
 GOOD = {"estimate_id": "0123456789abcdef", "decision": "approved", "grade": "B", "pd": 0.1, "limit": 5000.0,
@@ -82,7 +82,7 @@ def client(server):
 
 def ask(client, mode):
     Misbehaving.mode = mode
-    return client.estimate(estimate_request("110101199003074518"))
+    return client.estimate(estimate_request(THIN_FILE))
 
 
 def test_good_answer_parses(client):
@@ -114,7 +114,7 @@ def test_one_5xx_is_retried(client):
 def test_a_bad_answer_becomes_a_retry_then_the_shopkeeper(client):
     Misbehaving.mode = "not_json"
     journey = walk_to(State.SCORING, new_journey())
-    stage = CloudScoring(client)
+    stage = CloudScoring(client, VerificationSetup("mobilefacenet_flip", {}, {}))
     journey.data.details = details().details
     for _ in range(3):
         result = stage.estimate(journey.data, 1)

@@ -14,7 +14,6 @@ import zipfile
 import pytest
 import requests
 
-from cloud.credit.model import DEFAULT_CSV, CreditModel
 from cloud.local import free_port
 from edge_models.manifest import load_manifest
 from kiosk.admin_pin import MAX_FAILURES, PinStore
@@ -26,23 +25,14 @@ from kiosk.diagnostics import SECTIONS, build_bundle
 from kiosk.logging_setup import LOG_FILE_NAME
 from kiosk.provision import CONFIG_FILE, ProvisionError, provision
 from kiosk.support import check_in
-from tests.cloud_helpers import TOKEN, service_settings
-from cloud.local import LocalService
+from tests.cloud_helpers import SUPPORT, TOKEN, start_service
 
-SUPPORT = "support-token-0001"
 PII = {"id": "11010519491231002X", "phone": "13812345678", "email": "li.na@example.com"}
-
-
-@pytest.fixture(scope="module")
-def model(tmp_path_factory):
-    return CreditModel.load(DEFAULT_CSV, tmp_path_factory.mktemp("card") / "scorecard.json")
 
 
 @pytest.fixture
 def service(tmp_path, model):
-    settings = service_settings(tmp_path / "svc.sqlite3", tmp_path / "card.json").model_copy(
-        update={"support_tokens": [SUPPORT]})
-    svc = LocalService(settings, model=model).start()
+    svc = start_service(tmp_path, model)
     yield svc
     svc.stop()
 

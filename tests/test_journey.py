@@ -8,6 +8,7 @@ import pytest
 
 from kiosk.journey import effects as fx
 from kiosk.journey import events as ev
+from kiosk.journey.session import LivenessSummary
 from kiosk.journey.states import CUSTOMER_STATES, DEFAULT_TIMEOUTS_S, State
 from tests.journey_helpers import CHALLENGES, FORWARD, details, id_ok, live_ok, new_journey, sample, score, walk, walk_to
 
@@ -26,7 +27,7 @@ def test_forward_path_visits_every_main_state_in_order_and_ends_wiped():
     seen.append(j.state)
     assert seen == [
         State.ATTRACT, State.LANGUAGE, State.CONSENT, State.ID_CAPTURE, State.LIVE_CAPTURE, State.MATCH,
-        State.DETAILS, State.SCORING, State.OFFERS, State.CONFIRMATION, State.CONFIRMATION, State.END,
+        State.CONFIRM_IDENTITY, State.DETAILS, State.SCORING, State.OFFERS, State.CONFIRMATION, State.CONFIRMATION, State.END,
     ]
     assert fx.WipeBiometrics in effect_types(t)
     assert j.data.biometrics.is_empty
@@ -97,10 +98,10 @@ def test_failed_liveness_counts_as_a_face_attempt_and_limits_apply():
     j = walk_to(State.LIVE_CAPTURE)
     for attempt in (1, 2):
         frame = sample()
-        t = j.handle(ev.LiveCaptureResult(ok=False, frames=(frame,), liveness_score=0.1, reasons=("spoof",)))
+        t = j.handle(ev.LiveCaptureResult(ok=False, frames=(frame,), liveness=LivenessSummary(0.1, 0, 2), reasons=("spoof",)))
         assert j.state is State.LIVE_CAPTURE and j.data.face_attempts == attempt
         assert fx.StartLiveCapture(attempt + 1, CHALLENGES) in t.effects and frame.is_wiped
-    j.handle(ev.LiveCaptureResult(ok=False, liveness_score=0.1))
+    j.handle(ev.LiveCaptureResult(ok=False, liveness=LivenessSummary(0.1, 0, 2)))
     assert j.state is State.HANDOFF and j.data.handoff.reason == "live_capture_failed"
 
 
@@ -345,3 +346,55 @@ def test_session_summary_is_codes_and_counts():
     summary = j.ended_sessions[-1]
     assert summary["face_attempts"] == 1 and summary["match"] is False and summary["consent"] is True
     assert all(isinstance(v, (str, int, float, bool, type(None))) for v in summary.values())
+
+
+# ---- identity binding: the card read is the identity scored -------------------------------------------------
+
+@pytest.mark.parametrize("reason", ["id_expired", "chip_print_mismatch", "id_birth_date_invalid", "id_region_invalid"])
+def test_a_card_no_retry_can_fix_goes_to_the_shopkeeper_at_once_with_its_reason(reason):
+    j = walk_to(State.ID_CAPTURE)
+    t = j.handle(ev.IdCaptureResult(ok=False, reasons=(reason,)))
+    assert j.state is State.HANDOFF and j.data.handoff.reason == reason and j.data.id_attempts == 0
+    show = next(e for e in t.effects if isinstance(e, fx.ShowScreen))
+    assert show.message == f"handoff.{reason}" and fx.Speak(f"handoff.{reason}") in t.effects
+
+
+def test_a_misread_card_is_retried_with_its_hint_spoken():
+    j = walk_to(State.ID_CAPTURE)
+    t = j.handle(ev.IdCaptureResult(ok=False, reasons=("id_check_digit",)))
+    assert j.state is State.ID_CAPTURE and fx.Speak("hint.id_retry", {"reasons": ["id_check_digit"]}) in t.effects
+
+
+def test_an_id_result_without_a_document_is_not_accepted():
+    j = walk_to(State.ID_CAPTURE)
+    j.handle(ev.IdCaptureResult(ok=True, portrait=sample("id_portrait")))
+    assert j.state is State.ID_CAPTURE and j.data.document is None
+
+
+def test_the_customer_confirms_the_name_and_masked_number_before_any_details():
+    j, t = walk(State.CONFIRM_IDENTITY)
+    show = next(e for e in t.effects if isinstance(e, fx.ShowScreen))
+    assert show.params == {"name": "王芳", "number": "110102********970X"}
+    j.handle(details())  # details before confirming: ignored
+    assert j.state is State.CONFIRM_IDENTITY and j.data.details is None
+    j.handle(ev.IdentityConfirmed(agreed=False))
+    assert j.state is State.HANDOFF and j.data.handoff.reason == "identity_not_confirmed"
+    assert j.data.document is None and j.data.biometrics.is_empty
+
+
+def test_a_refusal_from_the_service_is_final_and_a_review_goes_to_the_shopkeeper():
+    j = walk_to(State.SCORING)
+    j.handle(ev.ScoringFailed(code="id_check_digit", final=True))
+    assert j.state is State.HANDOFF and j.data.handoff.reason == "scoring_id_check_digit"
+    j = walk_to(State.SCORING)
+    from kiosk.journey.session import CreditEstimate
+
+    j.handle(ev.ScoreReceived(estimate=CreditEstimate(0, "CNY", "R", decision="review")))
+    assert j.state is State.HANDOFF and j.data.handoff.reason == "held_for_review"
+
+
+def test_the_document_is_forgotten_when_the_session_ends():
+    j = walk_to(State.DETAILS)
+    assert j.data.document is not None
+    j.handle(ev.Cancel())
+    assert j.data.document is None and j.data.details is None

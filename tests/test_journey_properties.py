@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from kiosk.journey import effects as fx
 from kiosk.journey import events as ev
+from kiosk.journey.session import LivenessSummary
 from kiosk.journey.states import DEFAULT_TIMEOUTS_S, State
 from tests.journey_helpers import details, forward_event, new_journey, sample, score
 
@@ -20,8 +21,8 @@ def _event_factories():
         lambda: ev.ConsentGiven(agreed=False),
         lambda: ev.IdCaptureResult(ok=True, portrait=sample("id_portrait")),
         lambda: ev.IdCaptureResult(ok=False, portrait=sample("id_portrait"), reasons=("blur",)),
-        lambda: ev.LiveCaptureResult(ok=True, frames=(sample(), sample()), liveness_score=0.9),
-        lambda: ev.LiveCaptureResult(ok=False, frames=(sample(),), liveness_score=0.1),
+        lambda: ev.LiveCaptureResult(ok=True, frames=(sample(), sample()), liveness=LivenessSummary(0.9, 2, 2)),
+        lambda: ev.LiveCaptureResult(ok=False, frames=(sample(),), liveness=LivenessSummary(0.1, 0, 2)),
         lambda: ev.MatchResult(matched=True, score=0.8, threshold=0.4),
         lambda: ev.MatchResult(matched=False, score=0.1, threshold=0.4),
         lambda: details(),

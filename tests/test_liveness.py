@@ -11,7 +11,7 @@ import pytest
 from hardware.camera import ReplayCamera
 from kiosk.config import load_config
 from kiosk.journey import effects as fx
-from kiosk.journey.prompts import challenge_names, challenge_prompt, random_challenges
+from kiosk.journey.prompts import challenge_names, prompt_text, random_challenges
 from kiosk.journey.states import State
 from tests.conftest import DATA_DIR
 from kiosk.journey.machine import Journey, JourneyLimits
@@ -133,8 +133,8 @@ def test_challenges_are_random_valid_and_prompted_in_both_languages():
     orders = {random_challenges(2) for _ in range(60)}
     assert len(orders) > 4 and all(len(set(o)) == 2 for o in orders)
     for name in challenge_names():
-        assert challenge_prompt(name, "zh") != challenge_prompt(name, "en")
-        assert any("\u4e00" <= ch <= "\u9fff" for ch in challenge_prompt(name, "zh"))
+        assert prompt_text(name, "zh") != prompt_text(name, "en")
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in prompt_text(name, "zh"))
 
 
 def test_journey_puts_the_challenges_in_the_live_capture_effect():
@@ -193,7 +193,7 @@ def test_live_capture_stage_with_a_cooperating_actor(engine, howard):
 
     result = VisionLiveCapture(engine, 200).capture_live(camera, 1, ("turn_right", "move_closer"), prompt)
     assert prompts == ["turn_right", "move_closer"]
-    assert result.ok and 1 <= len(result.frames) <= 3 and result.liveness_score > 0.5
+    assert result.ok and 1 <= len(result.frames) <= 3 and result.liveness.passive_score > 0.5
     assert all("face" in f.meta and "quality" in f.meta for f in result.frames)
 
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from cloud.schemas import Product
+from contract.schemas import Product
 from kiosk.offers import effective_apr, match_offers, monthly_payment, quote, to_cents
 
 

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine
 
-from cloud.credit.model import DEFAULT_CSV, CreditModel
 from kiosk.cloud_client.outbox import Outbox
 from kiosk.cloud_client.stages import CloudApplications
 from kiosk.journey import events as ev
@@ -21,11 +20,6 @@ from kiosk.journey.session import CreditEstimate, OfferSummary, SessionData
 from tests.cloud_helpers import client_for, estimate_request, register, start_service
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def model(tmp_path_factory):
-    return CreditModel.load(DEFAULT_CSV, tmp_path_factory.mktemp("card") / "scorecard.json")
 
 
 @pytest.fixture

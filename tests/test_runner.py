@@ -13,25 +13,25 @@ from hardware.printer import EscPosFilePrinter
 from hardware.speaker import FileSpeaker
 from kiosk.devices import Devices
 from kiosk.journey import events as ev
-from kiosk.journey.session import BiometricSample
+from kiosk.journey.session import BiometricSample, LivenessSummary
 from kiosk.journey.states import State
 from kiosk.runner import Runner
 from kiosk.stages import Stages
-from tests.journey_helpers import new_journey, walk_to
+from tests.journey_helpers import DOCUMENT, new_journey, walk_to
 
 
 class FrameGrabbingIdStage:
     """Takes a real frame from the camera as the portrait; exercises the device path, not vision."""
 
-    def capture_id(self, camera: Camera, attempt: int) -> ev.IdCaptureResult:
+    def capture_id(self, camera: Camera, attempt: int, on_prompt) -> ev.IdCaptureResult:
         frame = camera.read()
-        return ev.IdCaptureResult(ok=True, portrait=BiometricSample("id_portrait", frame.image))
+        return ev.IdCaptureResult(ok=True, portrait=BiometricSample("id_portrait", frame.image), document=DOCUMENT)
 
 
 class FrameGrabbingLiveStage:
     def capture_live(self, camera: Camera, attempt: int, challenges, on_prompt) -> ev.LiveCaptureResult:
         frames = tuple(BiometricSample("live_frame", camera.read().image) for _ in range(3))
-        return ev.LiveCaptureResult(ok=True, frames=frames, liveness_score=None)
+        return ev.LiveCaptureResult(ok=True, frames=frames, liveness=LivenessSummary(0.9, 2, 2))
 
 
 @pytest.fixture
@@ -127,3 +127,41 @@ def test_receipt_printer_failure_does_not_undo_the_application(devices, tmp_path
     assert any(r.msg == "receipt not printed" for r in caplog.records)
     with pytest.raises(DeviceMissing):
         d.printer.open()
+
+
+class ExpiredCardStage:
+    def capture_id(self, camera: Camera, attempt: int, on_prompt) -> ev.IdCaptureResult:
+        return ev.IdCaptureResult(ok=False, reasons=("id_expired",))
+
+
+class MisreadCardStage:
+    def capture_id(self, camera: Camera, attempt: int, on_prompt) -> ev.IdCaptureResult:
+        return ev.IdCaptureResult(ok=False, reasons=("id_check_digit",))
+
+
+class RecordingVoice:
+    """Speaks nothing; records what the kiosk would say."""
+
+    def __init__(self) -> None:
+        self.said: list[tuple[str, str]] = []
+
+    def speak(self, text: str, language: str):
+        from hardware.audio import AudioClip
+        import numpy as np
+
+        self.said.append((text, language))
+        return AudioClip(np.zeros(160, np.int16), 16000)
+
+
+@pytest.mark.parametrize("stage, spoken", [(ExpiredCardStage(), "handoff.id_expired"),
+                                           (MisreadCardStage(), "hint.id_check_digit")])
+def test_id_problems_are_spoken_in_the_customers_language(devices, stage, spoken):
+    from kiosk.i18n import tr
+
+    voice = RecordingVoice()
+    runner = Runner(new_journey(id_attempts=5), devices(), Stages(id_capture=stage, answers=voice), clock=clock())
+    runner.send(ev.StartPressed())
+    runner.send(ev.LanguageChosen(language="zh"))
+    runner.send(ev.ConsentGiven(agreed=True))
+    said = " ".join(text for text, _ in voice.said)
+    assert tr(spoken, "zh") in said and all(lang == "zh" for _, lang in voice.said)

@@ -190,18 +190,29 @@ def test_matcher_averages_probe_scores():
     assert decision.score == pytest.approx(0.45) and not decision.matched
 
 
-def test_id_capture_stage_reads_until_a_usable_card(verifier, faces_dir, tmp_path):
+def test_id_capture_stage_reads_until_a_usable_card(verifier, faces_dir, tmp_path, models_dir, installed_models):
+    from vision.evaluation.specimen import photograph, specimen_card
+    from vision.id_capture import IdCardCapture
+    from vision.id_card import CardReader
+    from vision.id_ocr import CardOcr
+
+    reader = CardReader(verifier.encoder.detector, CardOcr((models_dir, installed_models)))
     blank = tmp_path / "0_blank.png"
     cv2.imwrite(str(blank), np.full((480, 640, 3), 90, np.uint8))
-    scene = tmp_path / "1_card.png"
-    cv2.imwrite(str(scene), render_scene(load_image(faces_dir / "Abel_Pacheco" / "Abel_Pacheco_0001.jpg"), 5))
-    camera = ReplayCamera([blank, blank, scene], loop=False)
+    card = specimen_card(load_image(faces_dir / "Abel_Pacheco" / "Abel_Pacheco_0001.jpg"), 5)
+    rng = np.random.default_rng(5)
+    front, back = tmp_path / "1_front.png", tmp_path / "2_back.png"
+    cv2.imwrite(str(front), photograph(card.front, rng))
+    cv2.imwrite(str(back), photograph(card.back, rng))
+    camera = ReplayCamera([blank, blank, front, back], loop=False)
     camera.open()
-    result = VisionIdCapture(verifier, max_frames=10).capture_id(camera, 1)
+    prompts = []
+    result = VisionIdCapture(IdCardCapture(reader, max_frames=10)).capture_id(camera, 1, prompts.append)
     assert result.ok and result.portrait.kind == "id_portrait" and "face" in result.portrait.meta
+    assert result.document.id_number == card.fields.id_number and prompts == ["show_back"]
     camera = ReplayCamera([blank], loop=True)
     camera.open()
-    failed = VisionIdCapture(verifier, max_frames=4).capture_id(camera, 1)
+    failed = VisionIdCapture(IdCardCapture(reader, max_frames=4)).capture_id(camera, 1, prompts.append)
     assert not failed.ok and failed.reasons == ("card_not_found",)
 
 

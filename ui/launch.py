@@ -31,7 +31,8 @@ def build_app(config: KioskConfig, runner: Runner, fullscreen: bool):
 
 def run_kiosk(config: KioskConfig, fullscreen: bool = True) -> int:
     devices = build_devices(config.hardware, config.data_dir)
-    runner = Runner(Journey(limits_from_config(config), now=time.monotonic()), devices, build_stages(config))
+    runner = Runner(Journey(limits_from_config(config), now=time.monotonic()), devices,
+                    build_stages(config, devices.id_reader))
     build_app(config, runner, fullscreen).run()
     return 0
 

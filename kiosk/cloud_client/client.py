@@ -15,8 +15,8 @@ from typing import TypeVar
 import requests
 from pydantic import BaseModel, ValidationError
 
-from cloud.protocol import HEADER_IDEMPOTENCY, public_key_b64, sign_request
-from cloud.schemas import (
+from contract.signing import HEADER_IDEMPOTENCY, public_key_b64, sign_request
+from contract.schemas import (
     ApplicationRequest,
     BundleRequest,
     PendingRequests,

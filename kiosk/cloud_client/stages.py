@@ -4,9 +4,20 @@ from __future__ import annotations
 
 import logging
 
-from cloud.schemas import Applicant, ApplicationRequest, EstimateRequest, OffersResponse, VerificationEvidence
+from dataclasses import dataclass
+
+from contract.schemas import (
+    Applicant,
+    ApplicationRequest,
+    DocumentEvidence,
+    EstimateRequest,
+    FaceEvidence,
+    IdentityEvidence,
+    LivenessEvidence,
+    OffersResponse,
+)
 from kiosk.cloud_client.client import CloudClient
-from kiosk.cloud_client.errors import CloudBadResponse, CloudError
+from kiosk.cloud_client.errors import CloudBadResponse, CloudError, CloudRejected
 from kiosk.cloud_client.outbox import Outbox, OutboxItem
 from kiosk.journey import events as ev
 from kiosk.journey.session import CreditEstimate, SessionData
@@ -15,28 +26,46 @@ from kiosk.offers import match_offers
 log = logging.getLogger("kiosk.cloud")
 
 
-class CloudScoring:
-    def __init__(self, client: CloudClient, models: dict[str, str] | None = None) -> None:
-        self.client = client
-        self.models = models or {}
-        self._catalog: OffersResponse | None = None  # cached: the catalog changes rarely
+@dataclass(frozen=True)
+class VerificationSetup:
+    """What this kiosk verifies with, reported with every estimate so the service can judge the scores."""
 
-    def evidence(self, session: SessionData) -> VerificationEvidence:
-        m = session.match
-        return VerificationEvidence(
-            face_matched=bool(m and m.matched), match_score=m.score if m else -1.0,
-            match_threshold=m.threshold if m else 1.0,
-            live=session.liveness_score is not None, liveness_score=session.liveness_score, models=self.models,
-        )
+    calibration: str
+    face_models: dict[str, str]  # manifest name -> sha256
+    liveness_models: dict[str, str]
+
+
+def identity_evidence(session: SessionData, setup: VerificationSetup) -> IdentityEvidence | None:
+    """The evidence of this session's verification: the document read, the scores measured. None when the
+    session has not verified anyone (nothing is ever scored without it)."""
+    doc, match, live = session.document, session.match, session.liveness
+    if doc is None or match is None or live is None or live.passive_score is None:
+        return None
+    return IdentityEvidence(
+        document=DocumentEvidence(source=doc.source, id_number=doc.id_number, checks=list(doc.checks),
+                                  chip_photo=doc.photo_status),
+        face=FaceEvidence(calibration=setup.calibration, models=setup.face_models, score=match.score,
+                          chip_score=match.chip_score),
+        liveness=LivenessEvidence(models=setup.liveness_models, passive_score=live.passive_score,
+                                  challenges=live.challenges, challenges_passed=live.challenges_passed),
+    )
+
+
+class CloudScoring:
+    def __init__(self, client: CloudClient, setup: VerificationSetup) -> None:
+        self.client = client
+        self.setup = setup
+        self._catalog: OffersResponse | None = None  # cached: the catalog changes rarely
 
     def estimate(self, session: SessionData, attempt: int) -> ev.ScoreReceived | ev.ScoringFailed:
         d = session.details
-        if d is None:
-            return ev.ScoringFailed(code="no_details")
+        evidence = identity_evidence(session, self.setup)
+        if d is None or evidence is None:
+            return ev.ScoringFailed(code="not_verified", final=True)
         request = EstimateRequest(
-            applicant=Applicant(id_number=d.id_number, monthly_income=d.monthly_income,
-                                requested_amount=d.requested_amount, term_months=d.term_months),
-            verification=self.evidence(session),
+            applicant=Applicant(monthly_income=d.monthly_income, requested_amount=d.requested_amount,
+                                term_months=d.term_months),
+            identity=evidence,
         )
         try:
             result = self.client.estimate(request)
@@ -44,6 +73,10 @@ class CloudScoring:
                 self._catalog = self.client.offers()
         except CloudError as exc:
             log.warning("scoring failed", extra={"code": exc.code, "detail": str(exc)[:200]})
+            # A refusal (4xx) is the service's answer about this identity: asking again gives the same answer.
+            # 429 (too many requests) is the exception: it passes.
+            if isinstance(exc, CloudRejected) and exc.status != 429:
+                return ev.ScoringFailed(code=exc.error_code, final=True)
             return ev.ScoringFailed(code=exc.code)
         estimate = CreditEstimate(result.limit, result.currency, result.grade, tuple(result.reasons),
                                   result.estimate_id, result.decision, tuple(result.reason_codes))

@@ -22,7 +22,8 @@ class ShowScreen(Effect):
 
 @dataclass(frozen=True)
 class Speak(Effect):
-    message: str  # translation key; the voice stage speaks it in the session language
+    message: str  # catalogue key; the runner speaks it in the session language (a key with no text: silence)
+    params: dict[str, Any] = field(default_factory=dict)  # "reasons": reason codes, spoken as their hints
 
 
 @dataclass(frozen=True)

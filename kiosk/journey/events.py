@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kiosk.journey.session import ApplicantDetails, BiometricSample, CreditEstimate, OfferSummary
+from kiosk.journey.session import (
+    ApplicantDetails,
+    BiometricSample,
+    CreditEstimate,
+    IdentityDocument,
+    LivenessSummary,
+    OfferSummary,
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -36,15 +43,17 @@ class ConsentGiven(Event):
 @dataclass(frozen=True, kw_only=True)
 class IdCaptureResult(Event):
     ok: bool
-    portrait: BiometricSample | None = None
-    reasons: tuple[str, ...] = ()  # quality reasons the UI can show ("tilt the card")
+    portrait: BiometricSample | None = None  # printed on the card
+    chip_portrait: BiometricSample | None = None
+    document: IdentityDocument | None = None  # what was read; required when ok
+    reasons: tuple[str, ...] = ()  # reason codes the UI can show ("tilt the card", "this card has expired")
 
 
 @dataclass(frozen=True, kw_only=True)
 class LiveCaptureResult(Event):
     ok: bool
     frames: tuple[BiometricSample, ...] = ()
-    liveness_score: float | None = None
+    liveness: LivenessSummary | None = None
     reasons: tuple[str, ...] = ()
 
 
@@ -53,6 +62,14 @@ class MatchResult(Event):
     matched: bool
     score: float
     threshold: float
+    chip_score: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class IdentityConfirmed(Event):
+    """The customer saw the name and masked number read from the card: "this is me" (True) or "not me"."""
+
+    agreed: bool
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -77,7 +94,8 @@ class ScoreReceived(Event):
 
 @dataclass(frozen=True, kw_only=True)
 class ScoringFailed(Event):
-    code: str  # "network_down", "timeout", "bad_response", ...
+    code: str  # "network_down", "timeout", "bad_response", or the service's refusal code
+    final: bool = False  # the service refused (e.g. an ID number it does not accept): a retry cannot help
 
 
 @dataclass(frozen=True, kw_only=True)

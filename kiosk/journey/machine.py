@@ -30,6 +30,8 @@ log = logging.getLogger("kiosk.journey")
 # Device/stage errors a retry can fix (re-seat a cable, wait for the network) get this many retries
 # before the customer is sent to the shopkeeper.
 MAX_ERROR_RETRIES = 2
+# ID problems no second look can fix: the card itself is the problem, so the shopkeeper is called at once.
+FINAL_ID_REASONS = frozenset({"id_expired", "id_region_invalid", "id_birth_date_invalid", "chip_print_mismatch"})
 
 
 @dataclass(frozen=True)
@@ -165,23 +167,32 @@ class Journey:
     def _in_id_capture(self, event: ev.Event) -> list[fx.Effect] | None:
         if not isinstance(event, ev.IdCaptureResult):
             return None
-        if event.ok and event.portrait is not None:
+        if event.ok and event.portrait is not None and event.document is not None:
             vault = self.data.biometrics
-            if vault.id_portrait is not None:
-                vault.id_portrait.wipe()
-            vault.id_portrait = event.portrait
+            for old in (vault.id_portrait, vault.chip_portrait):
+                if old is not None:
+                    old.wipe()
+            vault.id_portrait, vault.chip_portrait = event.portrait, event.chip_portrait
+            # The identity that will be scored is fixed here, with the portrait the face is matched against.
+            self.data.document = event.document
+            self.data.identity_confirmed = False
             return self._enter(State.LIVE_CAPTURE, event.at)
-        if event.portrait is not None:
-            event.portrait.wipe()
+        for sample in (event.portrait, event.chip_portrait):
+            if sample is not None:
+                sample.wipe()
+        final = next((r for r in event.reasons if r in FINAL_ID_REASONS), None)
+        if final is not None:
+            return self._handoff(final, event.at)
         self.data.id_attempts += 1
         if self.data.id_attempts >= self.limits.id_attempts:
             return self._handoff("id_capture_failed", event.at)
-        return self._enter(State.ID_CAPTURE, event.at, "id.retry", {"reasons": list(event.reasons)})
+        reasons = {"reasons": list(event.reasons)}
+        return [fx.Speak("hint.id_retry", reasons), *self._enter(State.ID_CAPTURE, event.at, "id.retry", reasons)]
 
     def _in_live_capture(self, event: ev.Event) -> list[fx.Effect] | None:
         if not isinstance(event, ev.LiveCaptureResult):
             return None
-        self.data.liveness_score = event.liveness_score
+        self.data.liveness = event.liveness
         if event.ok and event.frames:
             vault = self.data.biometrics
             for old in vault.live_samples:
@@ -195,14 +206,24 @@ class Journey:
     def _in_match(self, event: ev.Event) -> list[fx.Effect] | None:
         if not isinstance(event, ev.MatchResult):
             return None
-        self.data.match = MatchSummary(event.matched, event.score, event.threshold)
+        self.data.match = MatchSummary(event.matched, event.score, event.threshold, event.chip_score)
         if event.matched:
-            return self._enter(State.DETAILS, event.at)
+            return self._enter(State.CONFIRM_IDENTITY, event.at)
         return self._face_failed(event.at, "face_mismatch")
 
+    def _in_confirm_identity(self, event: ev.Event) -> list[fx.Effect] | None:
+        if not isinstance(event, ev.IdentityConfirmed):
+            return None
+        if not event.agreed:
+            return self._handoff("identity_not_confirmed", event.at)
+        self.data.identity_confirmed = True
+        return self._enter(State.DETAILS, event.at)
+
     def _in_details(self, event: ev.Event) -> list[fx.Effect] | None:
-        if isinstance(event, ev.DetailsSubmitted):
-            self.data.details = event.details
+        # Only a verified, confirmed identity is ever scored; the details carry no identity of their own.
+        d = self.data
+        if isinstance(event, ev.DetailsSubmitted) and d.identity_confirmed and d.document is not None:
+            d.details = event.details
             return self._enter(State.SCORING, event.at)
         return None
 
@@ -210,8 +231,12 @@ class Journey:
         if isinstance(event, ev.ScoreReceived):
             self.data.estimate = event.estimate
             self.data.offers = event.offers
+            if event.estimate.decision == "review":  # the lender holds it for a person to look at
+                return self._handoff("held_for_review", event.at)
             return self._enter(State.OFFERS, event.at)
         if isinstance(event, ev.ScoringFailed):
+            if event.final:
+                return self._handoff(f"scoring_{event.code}", event.at)
             return self._scoring_failed(event.at, event.code)
         return None
 
@@ -277,6 +302,10 @@ class Journey:
             return [show, fx.StartLiveCapture(d.face_attempts + 1, challenges)]
         if state is State.MATCH:
             return [show, fx.StopCapture(), fx.RunMatch()]
+        if state is State.CONFIRM_IDENTITY and d.document is not None:
+            # Name and masked number only: enough for the customer to recognise their own card.
+            name = d.document.fields.name or ""
+            return [fx.ShowScreen(state.value, message, {"name": name, "number": d.document.masked_number})]
         if state is State.SCORING:
             return [show, fx.RequestScore(d.scoring_attempts + 1)]
         if state is State.CONFIRMATION:
@@ -322,13 +351,15 @@ class Journey:
             face_attempts=d.face_attempts,
             match_decision=d.match.matched if d.match else None,
         )
-        d.biometrics.wipe()
+        # The shopkeeper checks the card by hand from here: nothing read or seen by the kiosk is kept.
+        d.forget_personal_data()
         self.state = State.HANDOFF
         self.last_activity = at
         return [
             fx.StopCapture(),
             fx.WipeBiometrics(),
             fx.ShowScreen(State.HANDOFF.value, f"handoff.{reason}", {"code": d.handoff.code}),
+            fx.Speak(f"handoff.{reason}"),
             fx.NotifyShopkeeper(d.handoff),
         ]
 

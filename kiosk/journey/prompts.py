@@ -1,4 +1,4 @@
-"""Challenge prompts in every customer language, from ``prompts.toml`` (data, not code)."""
+"""Capture prompts (liveness challenges, ID-card steps) in every customer language, from ``prompts.toml``."""
 
 from __future__ import annotations
 
@@ -11,17 +11,19 @@ PROMPTS_FILE = Path(__file__).with_name("prompts.toml")
 
 
 @cache
-def _prompts() -> dict[str, dict[str, str]]:
+def _tables() -> dict[str, dict[str, dict[str, str]]]:
     with PROMPTS_FILE.open("rb") as fh:
-        return tomllib.load(fh)["challenge"]
+        return tomllib.load(fh)
 
 
 def challenge_names() -> tuple[str, ...]:
-    return tuple(_prompts())
+    return tuple(_tables()["challenge"])
 
 
-def challenge_prompt(challenge: str, language: str) -> str:
-    texts = _prompts()[challenge]
+def prompt_text(name: str, language: str) -> str:
+    """The text of a challenge or a card step (names are unique across both tables)."""
+    tables = _tables()
+    texts = tables["challenge"].get(name) or tables["card"][name]
     return texts.get(language) or texts["en"]
 
 

@@ -11,6 +11,9 @@ from typing import Any
 
 import numpy as np
 
+from contract.id_number import mask
+from hardware.id_card import IdCardFields
+
 
 @dataclass(eq=False)
 class BiometricSample:
@@ -34,14 +37,14 @@ class BiometricSample:
 
 @dataclass(eq=False)
 class BiometricVault:
-    id_portrait: BiometricSample | None = None
+    id_portrait: BiometricSample | None = None  # the portrait printed on the card
+    chip_portrait: BiometricSample | None = None  # the card chip's photo, when a reader and decoder gave one
     live_samples: list[BiometricSample] = field(default_factory=list)
     embeddings: dict[str, BiometricSample] = field(default_factory=dict)
 
     def all_samples(self) -> list[BiometricSample]:
         samples = list(self.live_samples) + list(self.embeddings.values())
-        if self.id_portrait is not None:
-            samples.append(self.id_portrait)
+        samples += [s for s in (self.id_portrait, self.chip_portrait) if s is not None]
         return samples
 
     def wipe(self) -> int:
@@ -49,14 +52,34 @@ class BiometricVault:
         samples = self.all_samples()
         for sample in samples:
             sample.wipe()
-        self.id_portrait = None
+        self.id_portrait = self.chip_portrait = None
         self.live_samples.clear()
         self.embeddings.clear()
         return len(samples)
 
     @property
     def is_empty(self) -> bool:
-        return self.id_portrait is None and not self.live_samples and not self.embeddings
+        return self.id_portrait is None and self.chip_portrait is None and not self.live_samples \
+            and not self.embeddings
+
+
+@dataclass(frozen=True)
+class IdentityDocument:
+    """The ID card read in this session: the identity that is scored, and only this one. Personal data: never
+    logged or summarised, dropped when the session ends."""
+
+    source: str  # "ocr" | "chip" (the chip's fields, cross-checked against the printed card)
+    fields: IdCardFields
+    checks: tuple[str, ...]  # the checks it passed (contract.id_number and chip-vs-print)
+    photo_status: str = "no_chip"  # chip photo: "ok" | "unavailable" | "undecodable" | "no_chip"
+
+    @property
+    def id_number(self) -> str:
+        return self.fields.id_number or ""
+
+    @property
+    def masked_number(self) -> str:
+        return mask(self.id_number)
 
 
 @dataclass(frozen=True)
@@ -71,13 +94,20 @@ class MatchSummary:
     matched: bool
     score: float
     threshold: float
+    chip_score: float | None = None  # against the chip photo, when there was one
+
+
+@dataclass(frozen=True)
+class LivenessSummary:
+    passive_score: float | None
+    challenges_passed: int
+    challenges: int
 
 
 @dataclass(frozen=True)
 class ApplicantDetails:
-    """What the customer declares. The ID number is personal data: redacted in logs, never summarised."""
+    """What the customer declares. The identity is not among it: it comes from the card that was read."""
 
-    id_number: str
     monthly_income: float
     requested_amount: float
     term_months: int
@@ -90,7 +120,7 @@ class CreditEstimate:
     grade: str
     reasons: tuple[str, ...] = ()
     estimate_id: str = ""
-    decision: str = "approved"  # "approved" | "starter" | "declined"
+    decision: str = "approved"  # "approved" | "starter" | "declined" | "review" (held by the lender)
     reason_codes: tuple[str, ...] = ()
 
 
@@ -136,7 +166,9 @@ class SessionData:
     face_attempts: int = 0
     scoring_attempts: int = 0
     error_retries: int = 0
-    liveness_score: float | None = None
+    liveness: LivenessSummary | None = None
+    document: IdentityDocument | None = None
+    identity_confirmed: bool = False
     match: MatchSummary | None = None
     details: ApplicantDetails | None = None
     estimate: CreditEstimate | None = None
@@ -154,3 +186,4 @@ class SessionData:
         """Drop identity data at session end; keep only codes and counts for the session summary."""
         self.biometrics.wipe()
         self.details = None
+        self.document = None

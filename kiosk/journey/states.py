@@ -12,6 +12,7 @@ class State(StrEnum):
     ID_CAPTURE = "id_capture"
     LIVE_CAPTURE = "live_capture"
     MATCH = "match"
+    CONFIRM_IDENTITY = "confirm_identity"
     DETAILS = "details"
     SCORING = "scoring"
     OFFERS = "offers"
@@ -29,6 +30,7 @@ CUSTOMER_STATES = frozenset(
         State.ID_CAPTURE,
         State.LIVE_CAPTURE,
         State.MATCH,
+        State.CONFIRM_IDENTITY,
         State.DETAILS,
         State.SCORING,
         State.OFFERS,
@@ -44,6 +46,7 @@ DEFAULT_TIMEOUTS_S: dict[State, float] = {
     State.ID_CAPTURE: 90.0,
     State.LIVE_CAPTURE: 60.0,
     State.MATCH: 30.0,
+    State.CONFIRM_IDENTITY: 90.0,
     State.DETAILS: 240.0,
     State.SCORING: 45.0,
     State.OFFERS: 240.0,

@@ -15,7 +15,7 @@ from kiosk.config import load_config  # noqa: E402
 from kiosk.demo import demo_world  # noqa: E402
 from kiosk.journey.session import OfferSummary  # noqa: E402
 from ui.app import KioskApp  # noqa: E402
-from ui.i18n import keys, tr  # noqa: E402
+from kiosk.i18n import keys, tr  # noqa: E402
 from ui.screens import SCREENS  # noqa: E402
 from ui.view import ViewState  # noqa: E402
 
@@ -35,6 +35,13 @@ def make_app(world, tmp_path) -> KioskApp:
     app.shown = [app.manager.current]
     app.manager.bind(current=lambda _m, name: app.shown.append(name))
     return app
+
+
+def begin(app, lang: str) -> None:
+    """Start, choose the language, agree: the ID card, the challenges and the match run on the way."""
+    h.tap(app, "start")
+    h.tap(app, f"lang_{lang}")
+    h.tap(app, "agree")
 
 
 def text_on_screen() -> str:
@@ -61,11 +68,17 @@ def test_whole_journey_by_touch(world, tmp_path, lang):
         assert app.manager.current == "consent" and tr("screen.consent_agree", lang) in text_on_screen()
         h.screenshot(f"{lang}_02_consent")
         h.tap(app, "agree")  # ID card, challenges (the actor follows the prompts) and the match run now
-        assert app.manager.current == "details", app.shown
+        assert app.manager.current == "confirm_identity", app.shown
         assert {"id_capture", "live_capture", "match"} <= set(app.shown)
+        # The identity read from the card, masked: nothing here (or later) lets the customer type a number.
+        masked = world.applicant[:6] + "*" * 8 + world.applicant[-4:]
+        assert masked in text_on_screen() and world.applicant not in text_on_screen()
+        h.screenshot(f"{lang}_03_confirm_identity")
+        h.tap(app, "identity_yes")
+        assert app.manager.current == "details"
         h.screenshot(f"{lang}_03_details")
-        h.tap(app, "field_id_number")
-        h.type_digits(app, world.applicant)
+        with pytest.raises(LookupError):
+            h.find("field_id_number")
         h.tap(app, "field_income")
         h.type_digits(app, "6000")
         h.tap(app, "field_amount")
@@ -112,9 +125,7 @@ def test_camera_unplugged_shows_the_camera_error(world, tmp_path, faces_dir):
     world.runner.devices.camera = ReplayCamera(faces_dir / "Abel_Pacheco", disconnect_after=0)
     app = make_app(world, tmp_path)
     try:
-        h.tap(app, "start")
-        h.tap(app, "lang_en")
-        h.tap(app, "agree")
+        begin(app, "en")
         assert app.manager.current == "error" and app.view.error_code == "camera_disconnected"
         assert tr("error.camera_disconnected", "en") in text_on_screen()
         h.screenshot("en_error_camera")
@@ -127,12 +138,11 @@ def test_camera_unplugged_shows_the_camera_error(world, tmp_path, faces_dir):
 def test_network_down_goes_to_the_shopkeeper_with_a_code(world, tmp_path):
     app = make_app(world, tmp_path)
     try:
-        h.tap(app, "start")
-        h.tap(app, "lang_zh")
-        h.tap(app, "agree")
+        begin(app, "zh")
+        h.tap(app, "identity_yes")
         assert app.manager.current == "details"
         world.service.stop()
-        for field, digits in (("id_number", world.applicant), ("income", "6000"), ("amount", "5000")):
+        for field, digits in (("income", "6000"), ("amount", "5000")):
             h.tap(app, f"field_{field}")
             h.type_digits(app, digits)
         h.tap(app, "submit_details")
@@ -178,6 +188,18 @@ def test_every_screen_renders_in_both_languages(world, tmp_path):
                 h.pump(3)
                 assert app.manager.current == cls.state
                 h.screenshot(f"gallery_{lang}_{cls.state}")
+    finally:
+        app.on_stop()
+
+
+def test_not_me_goes_to_the_shopkeeper_and_says_why(world, tmp_path):
+    app = make_app(world, tmp_path)
+    try:
+        begin(app, "en")
+        h.tap(app, "identity_no")
+        assert app.manager.current == "handoff" and world.journey.data.handoff.reason == "identity_not_confirmed"
+        assert tr("handoff.identity_not_confirmed", "en") in text_on_screen()
+        h.screenshot("en_handoff_not_me")
     finally:
         app.on_stop()
 

@@ -81,8 +81,10 @@ class ActorCamera:
     """A camera showing a SYNTHETIC customer who does what the kiosk asks: first the ID card, then the face,
     acting out each prompted challenge from the actor's photos. For the demo; frames carry a 15 fps clock."""
 
-    def __init__(self, card_scene: np.ndarray, actor: Actor, seed: int = 0, noise: float = 2.0) -> None:
+    def __init__(self, card_scene: np.ndarray, actor: Actor, seed: int = 0, noise: float = 2.0,
+                 back_scene: np.ndarray | None = None) -> None:
         self.card_scene = card_scene
+        self.back_scene = back_scene  # shown when the kiosk asks for the card's back
         self.actor = actor
         self.noise = noise
         self._rng = np.random.default_rng(seed)
@@ -106,6 +108,10 @@ class ActorCamera:
         self._zoom = 1.0
 
     def perform(self, challenge: str) -> None:
+        if challenge == "show_back":
+            if self.back_scene is not None:
+                self.card_scene = self.back_scene
+            return
         hold = [(self.actor.neutral, self._zoom)] * 3
         if challenge == "move_closer":
             steps = [(self.actor.neutral, self._zoom + 0.4 * (i + 1) / 6) for i in range(6)]

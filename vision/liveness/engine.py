@@ -73,6 +73,11 @@ class LivenessEngine:
         limits = ActiveLimits(time_limit_s=lv.challenge_time_limit_s)
         return cls(verifier, mesh, passive, lv.passive_threshold, lv.passive_frames, limits)
 
+    @property
+    def model_names(self) -> tuple[str, ...]:
+        """Manifest names of the models this check runs."""
+        return (*(m.model for m in MODELS), self.mesh.model)
+
     def passive_score(self, observations: list[FaceObservation]) -> float | None:
         """P(real) fused over both models and over the best-quality frames."""
         chosen = self.verifier.best_frames(observations)[: self.passive_frames]

@@ -1,4 +1,5 @@
-"""Screen texts in every customer language (TOML files, not code) and number/currency formatting."""
+"""Customer-facing texts, one catalogue per language (TOML files, not code), for the screens and for what the kiosk
+says; number and currency formatting."""
 
 from __future__ import annotations
 
@@ -42,3 +43,8 @@ def keys(language: str) -> set[str]:
         return out
 
     return walk(catalog(language))
+
+
+def reasons_text(reasons, language: str) -> str:
+    """Reason codes as the hints a customer can act on ("hold the card flat, avoid reflections")."""
+    return ", ".join(tr(f"hint.{r}", language) for r in reasons)

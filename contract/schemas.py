@@ -9,7 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # NaN and infinities are not numbers a score or an amount can be.
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class RegisterRequest(Strict):
@@ -26,29 +27,53 @@ class RegisterResponse(Strict):
 
 
 class Applicant(Strict):
-    id_number: str = Field(pattern=r"^\d{17}[\dXx]$", description="PRC resident ID number")
+    """What the customer declares. Their identity is not declared: it is the document in the evidence."""
+
     monthly_income: float = Field(ge=0, le=1_000_000)
     requested_amount: float = Field(gt=0, le=1_000_000)
     term_months: int = Field(ge=1, le=36)
 
 
-class VerificationEvidence(Strict):
-    face_matched: bool
-    match_score: float = Field(ge=-10, le=10)
-    match_threshold: float = Field(ge=-10, le=10)
-    live: bool
-    liveness_score: float | None = Field(None, ge=0, le=1)
-    models: dict[str, str] = Field(default_factory=dict, max_length=10, description="model name -> version/hash")
+ModelHashes = dict[str, str]  # manifest model name -> sha256 of the file the kiosk ran
+
+
+class DocumentEvidence(Strict):
+    source: Literal["ocr", "chip"] = Field(description="where the fields came from (chip: cross-checked with print)")
+    id_number: str = Field(pattern=r"^\d{17}[\dX]$", description="PRC resident ID number read off the document")
+    checks: list[str] = Field(max_length=16, description="checks the document passed on the kiosk")
+    chip_photo: Literal["ok", "unavailable", "undecodable", "no_chip"]
+
+
+class FaceEvidence(Strict):
+    calibration: str = Field(max_length=64, description="the kiosk's calibration (models + thresholds)")
+    models: ModelHashes = Field(max_length=8)
+    score: float = Field(ge=-10, le=10, description="1:1 score, live face vs the printed portrait")
+    chip_score: float | None = Field(None, ge=-10, le=10, description="live face vs the chip photo, when read")
+
+
+class LivenessEvidence(Strict):
+    models: ModelHashes = Field(max_length=8)
+    passive_score: float = Field(ge=0, le=1)
+    challenges: int = Field(ge=0, le=8)
+    challenges_passed: int = Field(ge=0, le=8)
+
+
+class IdentityEvidence(Strict):
+    """What the kiosk measured. Scores only, no decisions: the service applies its own acceptance policy."""
+
+    document: DocumentEvidence
+    face: FaceEvidence
+    liveness: LivenessEvidence
 
 
 class EstimateRequest(Strict):
     applicant: Applicant
-    verification: VerificationEvidence
+    identity: IdentityEvidence
 
 
 class EstimateResponse(Strict):
     estimate_id: str
-    decision: Literal["approved", "starter", "declined"]
+    decision: Literal["approved", "starter", "declined", "review"]
     grade: str
     pd: float | None
     limit: float
@@ -104,6 +129,21 @@ class BundleRequest(Strict):
 
 class PendingRequests(Strict):
     requests: list[BundleRequest]
+
+
+class Flag(Strict):
+    """A fraud or velocity signal for support to review. No ID number, not even hashed."""
+
+    flag_id: str
+    kind: str
+    device_id: str
+    estimate_id: str | None
+    detail: str
+    created_at: float
+
+
+class Flags(Strict):
+    flags: list[Flag]
 
 
 class Health(Strict):
