@@ -10,7 +10,8 @@ APT_PACKAGES=(
   alsa-utils            # aplay: speaker driver
   espeak-ng             # text to speech
   sox flac              # audio conversion for replay files
-  fonts-wqy-microhei    # CJK font for the touchscreen (Kivy's default font has no Chinese)
+  fonts-wqy-microhei    # CJK font for the touchscreen (Kivy's default font has no Chinese) and specimen ID cards
+  fonts-ocr-b           # OCR-B, the typeface of the number on specimen ID cards (tests, demo, `kiosk eval id`)
   libgl1-mesa-dri libmtdev1  # software OpenGL and touch input support for Kivy
 )
 
