@@ -121,7 +121,14 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_eval_faces(args: argparse.Namespace) -> int:
     from vision.detectors import build_detector
     from vision.encoder import FaceEncoder
-    from vision.evaluation.faces import build_calibrations, evaluate_faces, evaluate_synthetic_id, format_report
+    from vision.evaluation.faces import (
+        at_threshold,
+        build_calibrations,
+        evaluate_faces,
+        evaluate_synthetic_id,
+        format_report,
+    )
+    from vision.matching import Calibration
     from vision.recognizers import build_recognizer
 
     config = _config(args)
@@ -131,16 +138,54 @@ def cmd_eval_faces(args: argparse.Namespace) -> int:
         build_detector(args.detector, config.model_dirs, allow),
         {n: build_recognizer(n, config.model_dirs, allow, args.flip, config.vision.threads) for n in names},
     )
+    if args.pool:
+        return _eval_pool(args, config, encoder)
+    if args.pairs is None or args.images is None:
+        print("kiosk: eval faces needs --pairs and --images (or --pool)", file=sys.stderr)
+        return EXIT_USAGE
+    default = Calibration.named(config.vision.calibration)
     if args.synthetic_id:
-        print("SYNTHETIC ID-vs-live: image1 of each pair printed on a rendered ID card in a camera scene")
-        report = evaluate_synthetic_id(args.pairs, args.images, encoder)
-    else:
-        report, pairs, encoded = evaluate_faces(args.pairs, args.images, encoder)
-        if args.write_calibration:
-            for calibration in build_calibrations(pairs, encoded, args.detector, args.flip, args.pairs.name):
-                path = calibration.save(args.write_calibration / f"{calibration.name}.json")
-                print(f"wrote {path}")
+        reports = []
+        for case in args.case or ["upright"]:
+            reports.append(evaluate_synthetic_id(args.pairs, args.images, encoder, case, default,
+                                                 config.vision.fmr_target))
+            if not args.json:
+                print(f"SYNTHETIC ID-vs-live ({case}): image1 of each pair printed on a specimen ID card in a scene")
+                print(format_report(reports[-1]))
+        if args.json:
+            print(json.dumps(reports if len(reports) > 1 else reports[0], indent=2, default=str))
+        return EXIT_OK
+    report, pairs, encoded = evaluate_faces(args.pairs, args.images, encoder)
+    if args.write_calibration:
+        for calibration in build_calibrations(pairs, encoded, args.detector, args.flip, args.pairs.name):
+            print(f"wrote {calibration.save(args.write_calibration / f'{calibration.name}.json')}")
+    # The shipped default, at its configured FMR, on exactly these pairs: any pairs file (one group's, say) can
+    # be checked against what the kiosk really runs.
+    report = {"default_calibration": default.name,
+              "at_default_threshold": at_threshold(pairs, encoded, default, config.vision.fmr_target), **report}
     print(json.dumps(report, indent=2, default=str) if args.json else format_report(report))
+    return EXIT_OK
+
+
+def _eval_pool(args: argparse.Namespace, config: KioskConfig, encoder) -> int:
+    """Per-group FMR/FNMR of every shipped calibration on all images of a calibration pool."""
+    from vision.evaluation.faces import encode_images
+    from vision.evaluation.population import build_population_calibrations, format_population, load_groups, \
+        population_report
+    from vision.matching import Calibration
+
+    images = sorted(str(p.relative_to(args.pool)) for p in args.pool.glob("*/*.jpg"))
+    groups = load_groups(args.groups) if args.groups else load_groups()
+    encoded = encode_images(images, args.pool, encoder)
+    shipped = [c for c in Calibration.all() if set(c.recognizers) <= set(encoder.recognizers)
+               and c.flip_tta == args.flip and c.detector == args.detector]
+    if args.write_calibration:
+        for calibration in build_population_calibrations(encoded, groups, args.population, args.detector, args.flip,
+                                                         args.pool.name):
+            print(f"wrote {calibration.save(args.write_calibration / f'{calibration.name}.json')}")
+    report = population_report(encoded, groups, shipped)
+    report["failure_to_enrol"] = len(encoded.failures)
+    print(json.dumps(report, indent=2, default=str) if args.json else format_population(report))
     return EXIT_OK
 
 
@@ -490,14 +535,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("eval", help="accuracy evaluations on data sets")
     esub = p.add_subparsers(dest="eval_cmd", required=True, metavar="WHAT")
-    e = esub.add_parser("faces", help="face verification on a pairs CSV (image1,image2,same_person[,fold])")
-    e.add_argument("--pairs", type=Path, required=True)
-    e.add_argument("--images", type=Path, required=True, help="root the CSV's image paths are relative to")
+    e = esub.add_parser("faces", help="face verification on a pairs CSV (image1,image2,same_person[,fold]), or "
+                                      "per-group false-match rates on a calibration pool")
+    e.add_argument("--pairs", type=Path, help="pairs CSV")
+    e.add_argument("--images", type=Path, help="root the CSV's image paths are relative to")
+    e.add_argument("--pool", type=Path, help="instead of pairs: every image of a folder of <person>/<image> "
+                                             "(e.g. ../shared/data/faces/lfw-pool), per demographic group")
+    e.add_argument("--groups", type=Path, help="with --pool: identity -> group TSV (default: the shipped labels)")
+    e.add_argument("--population", default="east_asian",
+                   help="with --pool --write-calibration: the group whose impostor pairs set the thresholds")
     e.add_argument("--detector", choices=["yunet", "scrfd"], default="yunet")
     e.add_argument("--recognizer", action="append", choices=["mobilefacenet", "dlib_resnet"],
                    help="repeatable; default both, plus their fusion")
     e.add_argument("--flip", action=argparse.BooleanOptionalAction, default=True, help="horizontal-flip TTA")
     e.add_argument("--synthetic-id", action="store_true", help="image1 rendered onto a synthetic ID card scene")
+    e.add_argument("--case", action="append", choices=["upright", "upside_down", "far", "glare_on_portrait", "chip"],
+                   help="with --synthetic-id: how the card is shown (repeatable; default upright)")
     e.add_argument("--write-calibration", type=Path, metavar="DIR", help="write threshold calibration files")
     e.add_argument("--json", action="store_true")
     e.set_defaults(func=cmd_eval_faces)

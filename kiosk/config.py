@@ -113,7 +113,7 @@ class HardwareSettings(_Section):
 class VisionSettings(_Section):
     detector: Literal["yunet", "scrfd"] = "yunet"
     # A calibration file in vision/calibration/ names the recognizer(s), TTA and thresholds together.
-    calibration: str = "mobilefacenet_flip"
+    calibration: str = "mobilefacenet_flip_east_asian"
     fmr_target: Literal[1e-2, 1e-3, 1e-4] = 1e-3
     threads: int = Field(2, ge=1, le=8)
     live_frames_used: int = Field(3, ge=1, le=10)  # best-quality live frames that enter the match

@@ -55,10 +55,10 @@ THIN_FILE = "11010219840406970X"
 def evidence(id_number: str, matched: bool = True, live: bool = True) -> IdentityEvidence:
     """What a kiosk running the trusted default models would send after reading the card and the face."""
     policy = AcceptancePolicy.load()
-    face = policy.faces["mobilefacenet_flip"]
+    face = policy.faces["mobilefacenet_flip_east_asian"]
     return IdentityEvidence(
         document=DocumentEvidence(source="ocr", id_number=id_number, checks=list(REQUIRED_CHECKS), chip_photo="no_chip"),
-        face=FaceEvidence(calibration="mobilefacenet_flip", models=face.models,
+        face=FaceEvidence(calibration="mobilefacenet_flip_east_asian", models=face.models,
                           score=0.8 if matched else 0.1),
         liveness=LivenessEvidence(models=policy.liveness_models, passive_score=0.97 if live else 0.1,
                                   challenges=2, challenges_passed=2),

@@ -51,7 +51,7 @@ def test_same_and_different_people_get_the_right_decision(verifier, lfw_pairs):
         result = verifier.verify(load_image(a), [load_image(b)])
         assert not result.decision.matched, (a.name, b.name, result.decision.score)
     assert result.decision.fmr_target == 1e-3
-    assert result.decision.threshold == Calibration.named("mobilefacenet_flip").thresholds["1e-03"]
+    assert result.decision.threshold == Calibration.named("mobilefacenet_flip_east_asian").thresholds["1e-03"]
 
 
 def test_id_card_scene_matches_the_same_person_only(verifier, faces_dir):
@@ -183,7 +183,7 @@ def test_calibration_names_its_data_and_rejects_uncalibrated_fmr():
 
 
 def test_matcher_averages_probe_scores():
-    calibration = Calibration("t", ("m",), False, "yunet", {}, {"m": 1.0}, {"1e-03": 0.5}, {})
+    calibration = Calibration("t", ("m",), False, "yunet", {}, {"m": 1.0}, {"1e-03": 0.5}, {}, "test")
     ref = {"m": np.array([1.0, 0.0])}
     close, far = {"m": np.array([0.9, np.sqrt(1 - 0.81)])}, {"m": np.array([0.0, 1.0])}
     decision = Matcher(calibration, 1e-3).decide(ref, [close, far])
@@ -257,3 +257,45 @@ def test_pairs_file_with_one_fold_is_refused(tmp_path):
     path.write_text("image1,image2,same_person,fold\na.jpg,b.jpg,1,1\nc.jpg,d.jpg,0,1\n")
     with pytest.raises(ValueError, match="needs at least two folds"):
         load_pairs(path)
+
+
+# ---- ID capture that works for honest customers (specimen cards, real detector and recognizer) -------------
+
+def _scene(faces_dir, conditions, seed=4):
+    from vision.evaluation.specimen import photograph, specimen_card
+
+    card = specimen_card(load_image(faces_dir / "Howard_Dean" / "Howard_Dean_0002.jpg"), seed)
+    return photograph(card.front, np.random.default_rng(seed), conditions)
+
+
+def test_an_upside_down_card_gives_an_upright_portrait_that_matches(verifier, faces_dir):
+    from vision.evaluation.specimen import Conditions
+
+    live = [load_image(faces_dir / "Howard_Dean" / "Howard_Dean_0005.jpg")]
+    upright = verifier.verify(_scene(faces_dir, Conditions()), live)
+    turned = verifier.verify(_scene(faces_dir, Conditions(upside_down=True)), live)
+    assert turned.id_quality.ok and turned.decision.matched
+    assert abs(turned.decision.score - upright.decision.score) < 0.05
+
+
+def test_glare_on_the_portrait_far_cards_and_unreadable_portraits_have_their_own_reasons(verifier, faces_dir):
+    from vision.evaluation.specimen import Conditions
+
+    glare = verifier.id_portrait(_scene(faces_dir, Conditions(glare_on_portrait=True)))
+    assert "glare" in glare.quality.reasons and "card_not_found" not in glare.quality.reasons
+    far = verifier.id_portrait(_scene(faces_dir, Conditions(width_frac=(0.38, 0.42))))
+    assert "card_too_far" in far.quality.reasons
+    blank = np.full((480, 640, 3), 60, np.uint8)
+    cv2.rectangle(blank, (120, 110), (520, 360), (225, 225, 225), -1)  # a card-shaped thing with no photo
+    assert verifier.id_portrait(blank).quality.reasons == ("portrait_unreadable",)
+
+
+def test_an_inverted_face_is_recognised_as_upside_down(verifier, faces_dir):
+    from vision.id_portrait import upside_down
+
+    image = cv2.rotate(load_image(faces_dir / "Howard_Dean" / "Howard_Dean_0002.jpg"), cv2.ROTATE_180)
+    faces = verifier.encoder.detect(image)
+    assert faces, "the detector finds the inverted face (that is the problem being guarded against)"
+    assert upside_down(image, faces[0], verifier.encoder.detector)
+    upright = cv2.rotate(image, cv2.ROTATE_180)
+    assert not upside_down(upright, verifier.encoder.detect(upright)[0], verifier.encoder.detector)

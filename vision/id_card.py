@@ -16,7 +16,7 @@ import numpy as np
 from hardware.id_card import IdCardFields
 from vision.detectors.base import FaceDetector
 from vision.id_ocr import CardOcr
-from vision.id_portrait import IdPortrait, find_card, portrait_on, rectify
+from vision.id_portrait import IdPortrait, card_width, find_card, portrait_on, rectify
 from vision.id_text import CardText, read_card_text
 
 
@@ -52,8 +52,9 @@ class CardReader:
         if text.side == "unknown":
             side = CardSide("no_card" if quad is None else "unknown", IdCardFields())
         elif text.side == "front":
-            side = CardSide("front", text.fields, text.confidences, portrait_on(document, self.detector, quad),
-                            number_problem=text.number_problem)
+            width = card_width(quad, frame) if quad is not None else None
+            side = CardSide("front", text.fields, text.confidences,
+                            portrait_on(document, self.detector, quad, width), number_problem=text.number_problem)
         else:
             side = CardSide("back", text.fields, text.confidences)
         side.seconds = time.perf_counter() - t0

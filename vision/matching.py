@@ -33,6 +33,9 @@ class Calibration:
     weights: dict[str, float]
     thresholds: dict[str, float]  # FMR ("1e-03") -> threshold on the score
     data: dict[str, object]  # what the thresholds were measured on
+    # Whose impostor pairs the thresholds were fitted on ("east_asian", "lfw_all"): a false-match rate holds
+    # only for the population it was measured on, so a file that does not say is refused.
+    population: str
 
     def save(self, path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -43,11 +46,19 @@ class Calibration:
     def load(cls, path: Path) -> Calibration:
         try:
             raw = json.loads(Path(path).read_text(encoding="utf-8"))
+            if not raw.get("population"):
+                raise CalibrationError(f"calibration file {path} names no population (whose faces its thresholds "
+                                       "were measured on); refusing it")
             raw["recognizers"] = tuple(raw["recognizers"])
             raw["normalisation"] = {k: tuple(v) for k, v in raw["normalisation"].items()}
             return cls(**raw)
         except (OSError, ValueError, TypeError, KeyError) as exc:
             raise CalibrationError(f"calibration file {path} is unusable: {exc}") from None
+
+    @classmethod
+    def all(cls) -> list[Calibration]:
+        """Every calibration this build ships."""
+        return [cls.load(p) for p in sorted(CALIBRATION_DIR.glob("*.json"))]
 
     @classmethod
     def named(cls, name: str) -> Calibration:

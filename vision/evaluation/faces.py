@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import csv
+from collections import Counter
 import hashlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from vision.encoder import FaceEncoder, central_face, primary_face
+from vision.evaluation.specimen import Conditions
 from vision.evaluation.synthetic_id import render_scene
 from vision.id_portrait import extract_portrait
 from vision.matching import Calibration
@@ -76,9 +79,33 @@ def encode_images(images: list[str], root: Path, encoder: FaceEncoder, subject: 
     return out
 
 
-def encode_id_renders(images: list[str], root: Path, encoder: FaceEncoder) -> Encoded:
-    """Each image printed on a synthetic ID card in a camera scene, then read back by the product's ID path."""
-    out = Encoded({}, {})
+# How the SYNTHETIC card is shown to the camera, per evaluated case. "chip": the upright card's portrait stored
+# the way a PRC card chip stores it (102x126 pixels, strongly compressed) and matched as the chip photo is.
+ID_CASES: dict[str, Conditions] = {
+    "upright": Conditions(), "upside_down": Conditions(upside_down=True),
+    "far": Conditions(width_frac=(0.38, 0.44)), "glare_on_portrait": Conditions(glare_on_portrait=True),
+    "chip": Conditions(),
+}
+CHIP_SIZE, CHIP_JPEG_QUALITY = (102, 126), 35
+
+
+def chip_photo(portrait) -> np.ndarray:
+    """The portrait as a chip stores it: the photo area at 102x126, compressed hard."""
+    x, y, w, h = portrait.face.box
+    cx, cy, side = x + w / 2, y + h * 0.55, 1.55 * max(w, h)  # head and shoulders, the ID photo's framing
+    doc = portrait.document
+    x0, y0 = int(max(cx - side * 0.41, 0)), int(max(cy - side / 2, 0))
+    crop = doc[y0 : int(min(cy + side / 2, doc.shape[0])), x0 : int(min(cx + side * 0.41, doc.shape[1]))]
+    small = cv2.resize(crop, CHIP_SIZE, interpolation=cv2.INTER_AREA)
+    _, data = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, CHIP_JPEG_QUALITY])
+    return cv2.imdecode(data, cv2.IMREAD_COLOR)
+
+
+def encode_id_renders(images: list[str], root: Path, encoder: FaceEncoder, case: str = "upright"
+                      ) -> tuple[Encoded, Counter]:
+    """Each image printed on a synthetic ID card in a camera scene, then read back by the product's ID path;
+    also how often each quality reason was given (what the customer would have been told)."""
+    out, reasons = Encoded({}, {}), Counter()
     for name in images:
         try:
             source = load_image(root / name)
@@ -86,15 +113,24 @@ def encode_id_renders(images: list[str], root: Path, encoder: FaceEncoder) -> En
             out.failures[name] = str(exc)
             continue
         seed = int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "little")
-        scene = render_scene(source, seed)
+        scene = render_scene(source, seed, ID_CASES[case])
         t0 = time.perf_counter()
         portrait = extract_portrait(scene, encoder.detector)
         encoder.timer.samples["id_portrait"].append(time.perf_counter() - t0)
+        reasons.update(portrait.quality.reasons or ("ok",))
         if portrait.face is None:
             out.failures[name] = "no portrait found on the card"
             continue
-        out.embeddings[name] = encoder.embed(portrait.document, portrait.face)
-    return out
+        image, face = portrait.document, portrait.face
+        if case == "chip":
+            # As the kiosk matches a chip photo (FaceVerifier.match_photo): upscaled, then detected.
+            image = cv2.resize(chip_photo(portrait), None, fx=3, fy=3, interpolation=cv2.INTER_CUBIC)
+            face = primary_face(encoder.detect(image))
+            if face is None:
+                out.failures[name] = "no face found on the chip-resolution photo"
+                continue
+        out.embeddings[name] = encoder.embed(image, face)
+    return out, reasons
 
 
 def pair_scores(pairs: Pairs, enc: Encoded, recognizer: str, enc2: Encoded | None = None) -> np.ndarray:
@@ -239,13 +275,46 @@ def evaluate_faces(
     return report, pairs, enc
 
 
-def evaluate_synthetic_id(pairs_path: Path, images_dir: Path, encoder: FaceEncoder) -> dict:
+def evaluate_synthetic_id(pairs_path: Path, images_dir: Path, encoder: FaceEncoder, case: str = "upright",
+                          default: Calibration | None = None, fmr: float = 1e-3) -> dict:
     """The same figures for ID-vs-live: image1 of each pair is printed on a synthetic card and captured in a
-    scene; image2 is the live face. Folds and labels are the pairs file's."""
+    scene (shown as ``case`` says); image2 is the live face. Folds and labels are the pairs file's. With
+    ``default``: the genuine match rate at the shipped threshold, and the quality reasons the customer got."""
     pairs = load_pairs(pairs_path)
-    id_enc = encode_id_renders(sorted(set(pairs.image1)), images_dir, encoder)
+    id_enc, reasons = encode_id_renders(sorted(set(pairs.image1)), images_dir, encoder, case)
     live_enc = encode_images(sorted(set(pairs.image2) | set(pairs.image1)), images_dir, encoder)
-    return _report(pairs, id_enc, live_enc, encoder, lambda n: cross_impostors(id_enc, live_enc, n), fusion=True)
+    report = _report(pairs, id_enc, live_enc, encoder, lambda n: cross_impostors(id_enc, live_enc, n), fusion=True)
+    report["case"] = case
+    report["quality_reasons"] = {r: n / max(sum(1 for _ in id_enc.embeddings) + len(id_enc.failures), 1)
+                                 for r, n in reasons.most_common()}
+    if default is not None and set(default.recognizers) <= set(encoder.recognizers):
+        threshold = default.threshold(fmr)
+        genuine = [default.score(id_enc.embeddings[a], live_enc.embeddings[b])
+                   for a, b, same in zip(pairs.image1, pairs.image2, pairs.labels, strict=True)
+                   if same and a in id_enc.embeddings and b in live_enc.embeddings]
+        missing = int(pairs.labels.sum()) - len(genuine)
+        report["genuine_match_at_default"] = {
+            "calibration": default.name, "threshold": threshold,
+            "rate": (sum(s >= threshold for s in genuine)) / max(int(pairs.labels.sum()), 1),
+            "genuine_pairs": int(pairs.labels.sum()), "no_face": missing}
+    return report
+
+
+def at_threshold(pairs: Pairs, enc: Encoded, calibration: Calibration, fmr: float) -> dict | None:
+    """FMR and FNMR of ``calibration`` at its ``fmr`` threshold, on exactly these pairs (a pair whose image gave no
+    face is a non-match); None when the encoded recognizers cannot produce its score."""
+    first = next(iter(enc.embeddings.values()), {})
+    if not set(calibration.recognizers) <= set(first):
+        return None
+    threshold = calibration.threshold(fmr)
+    scores = np.array([NO_FACE_SCORE if a not in enc.embeddings or b not in enc.embeddings
+                       else calibration.score(enc.embeddings[a], enc.embeddings[b])
+                       for a, b in zip(pairs.image1, pairs.image2, strict=True)])
+    genuine, impostor = scores[pairs.labels == 1], scores[pairs.labels == 0]
+    return {"threshold": threshold, "fmr_target": fmr,
+            "fmr": float(np.mean(impostor >= threshold)) if len(impostor) else None,
+            "fnmr": float(np.mean(genuine < threshold)) if len(genuine) else None,
+            "impostor_pairs": int(len(impostor)), "genuine_pairs": int(len(genuine))}
 
 
 def identity_based(pairs: Pairs) -> bool:
@@ -270,6 +339,13 @@ def format_report(report: dict) -> str:
     imp = next((r.get("exhaustive_impostor_pairs") for r in report["recognizers"].values() if r.get("exhaustive_impostor_pairs")), None)
     if imp:
         lines.append(f"* FAR measured on all {imp} cross-identity pairs of the encoded images, not only the pairs file's")
+    if "case" in report:
+        reasons = ", ".join(f"{r} {100 * share:.0f}%" for r, share in report["quality_reasons"].items())
+        lines.append(f"case {report['case']}: quality reasons given: {reasons}")
+    if "genuine_match_at_default" in report:
+        g = report["genuine_match_at_default"]
+        lines.append(f"genuine pairs matched at the default {g['calibration']} threshold {g['threshold']:.3f}: "
+                     f"{100 * g['rate']:.1f}% of {g['genuine_pairs']} ({g['no_face']} without a face)")
     lines.append("per-stage timings, ms (median / p95):")
     for stage, (median, p95) in report["timings_ms"].items():
         lines.append(f"  {stage:<28} {median:7.2f} / {p95:7.2f}")
@@ -293,7 +369,8 @@ def build_calibrations(pairs: Pairs, enc: Encoded, detector: str, flip_tta: bool
         "failure_to_enrol": len(enc.failures),
     }
     calibrations = [
-        Calibration(f"{n}{suffix}", (n,), flip_tta, detector, {}, {n: 1.0}, thresholds_for(impostors[n]), data)
+        Calibration(f"{n}{suffix}", (n,), flip_tta, detector, {}, {n: 1.0}, thresholds_for(impostors[n]), data,
+                    "lfw_all")
         for n in names
     ]
     if len(names) == 2:
@@ -303,6 +380,7 @@ def build_calibrations(pairs: Pairs, enc: Encoded, detector: str, flip_tta: bool
         weights = {names[0]: w, names[1]: 1 - w}
         fused_imp = sum(weights[n] * (impostors[n] - norm[n][0]) / norm[n][1] for n in names)
         calibrations.append(
-            Calibration(f"fusion{suffix}", tuple(names), flip_tta, detector, norm, weights, thresholds_for(fused_imp), data)
+            Calibration(f"fusion{suffix}", tuple(names), flip_tta, detector, norm, weights, thresholds_for(fused_imp),
+                        data, "lfw_all")
         )
     return calibrations

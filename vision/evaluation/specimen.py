@@ -176,6 +176,7 @@ class Conditions:
     perspective: float = 0.04
     blur_sigma: float = 0.0
     glare: bool = False
+    glare_on_portrait: bool = False  # the lamp's reflection right over the photo
     light: float = 1.0  # < 1: a dim shop
     upside_down: bool = False
 
@@ -213,11 +214,22 @@ def photograph(card: np.ndarray, rng: np.random.Generator, conditions: Condition
     scene[mask > 0] = warped[mask > 0]
     light = np.linspace(rng.uniform(0.8, 1.0), rng.uniform(1.0, 1.15), W, dtype=np.float32)[None, :, None] * c.light
     image = scene.astype(np.float32) * light
-    if c.glare:  # a ceiling lamp reflected in the laminate: a soft saturated blob somewhere on the card
-        gx, gy = quad[:, 0].mean() + rng.uniform(-0.3, 0.3) * card_w, quad[:, 1].mean() + rng.uniform(-0.3, 0.3) * card_h
+    if c.glare or c.glare_on_portrait:  # a ceiling lamp reflected in the laminate: a soft saturated blob
+        if c.glare_on_portrait:
+            x0, y0, pw, ph = PORTRAIT_BOX
+            u, v = (x0 + pw * rng.uniform(0.35, 0.65)) / CARD_W, (y0 + ph * rng.uniform(0.3, 0.6)) / CARD_H
+            if c.upside_down:
+                u, v = 1 - u, 1 - v
+            point = cv2.perspectiveTransform(np.array([[[u * (CARD_W - 1), v * (CARD_H - 1)]]], np.float32), matrix)
+            gx, gy = point[0, 0]
+            size, strength = 0.09, 320
+        else:
+            gx = quad[:, 0].mean() + rng.uniform(-0.3, 0.3) * card_w
+            gy = quad[:, 1].mean() + rng.uniform(-0.3, 0.3) * card_h
+            size, strength = 0.12, 200
         y, x = np.mgrid[0:H, 0:W]
-        blob = np.exp(-(((x - gx) / (0.12 * card_w)) ** 2 + ((y - gy) / (0.08 * card_w)) ** 2))
-        image += 200 * blob[..., None] * (mask[..., None] > 0)
+        blob = np.exp(-(((x - gx) / (size * card_w)) ** 2 + ((y - gy) / (0.7 * size * card_w)) ** 2))
+        image += strength * blob[..., None] * (mask[..., None] > 0)
     image += rng.normal(0, 3 + 4 * (1 - c.light), image.shape)
     frame = cv2.resize(np.clip(image, 0, 255).astype(np.uint8), (FRAME_W, FRAME_H), interpolation=cv2.INTER_AREA)
     if c.blur_sigma:
