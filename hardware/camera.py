@@ -36,6 +36,10 @@ class Camera(Protocol):
     def read(self) -> Frame: ...
     def close(self) -> None: ...
 
+    def set_purpose(self, purpose: str) -> None:
+        """"id": the resolution that reads a card best; "live": the one the face pipeline runs at."""
+        ...
+
 
 def decode_image(data: bytes, source: str) -> np.ndarray:
     """Decode an encoded image to BGR, or raise a clear error for corrupt/empty/non-image bytes."""
@@ -50,8 +54,13 @@ def decode_image(data: bytes, source: str) -> np.ndarray:
 class OpenCVCamera:
     """A V4L2/USB camera through ``cv2.VideoCapture``."""
 
-    def __init__(self, index: int = 0, width: int = 640, height: int = 480) -> None:
+    def __init__(self, index: int = 0, width: int = 640, height: int = 480,
+                 id_size: tuple[int, int] | None = (1280, 720)) -> None:
         self.index, self.width, self.height = index, width, height
+        # The card's text and portrait are small in a 640x480 frame: the ID is read at the camera's higher
+        # resolution when it offers one (the camera picks the nearest it supports), the face at the usual one.
+        self.sizes = {"live": (width, height), "id": id_size or (width, height)}
+        self._size = self.sizes["live"]
         self._cap: cv2.VideoCapture | None = None
         self._count = 0
 
@@ -60,9 +69,17 @@ class OpenCVCamera:
         if not cap.isOpened():
             cap.release()
             raise DeviceMissing("camera", f"no camera at index {self.index}")
-        cap.set(cv2.CAP_PROP_FRAME_WIDTH, self.width)
-        cap.set(cv2.CAP_PROP_FRAME_HEIGHT, self.height)
         self._cap = cap
+        self._apply()
+
+    def set_purpose(self, purpose: str) -> None:
+        self._size = self.sizes[purpose]
+        if self._cap is not None:
+            self._apply()
+
+    def _apply(self) -> None:
+        self._cap.set(cv2.CAP_PROP_FRAME_WIDTH, self._size[0])
+        self._cap.set(cv2.CAP_PROP_FRAME_HEIGHT, self._size[1])
 
     def read(self) -> Frame:
         if self._cap is None:
@@ -146,6 +163,9 @@ class ReplayCamera:
                 yield image, path.name
         finally:
             cap.release()
+
+    def set_purpose(self, purpose: str) -> None:
+        """Replayed frames keep the size they were recorded at."""
 
     def read(self) -> Frame:
         if self._frames is None:

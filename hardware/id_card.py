@@ -210,7 +210,7 @@ def _with_photo(fields: IdCardFields, photo: bytes, decoder: ChipPhotoDecoder | 
         return DocumentRead("chip", fields, None, "unavailable")
     try:
         image = decoder.decode(photo)
-    except Exception:  # a vendor library's failure: the text fields are still good
+    except Exception:  # noqa: BLE001 (any failure of a vendor's library: the text fields are still good)
         return DocumentRead("chip", fields, None, "undecodable")
     return DocumentRead("chip", fields, image, "ok")
 

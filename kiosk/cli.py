@@ -549,7 +549,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="repeatable; default both, plus their fusion")
     e.add_argument("--flip", action=argparse.BooleanOptionalAction, default=True, help="horizontal-flip TTA")
     e.add_argument("--synthetic-id", action="store_true", help="image1 rendered onto a synthetic ID card scene")
-    e.add_argument("--case", action="append", choices=["upright", "upside_down", "far", "glare_on_portrait", "chip"],
+    e.add_argument("--case", action="append",
+                   choices=["upright", "upside_down", "far", "far_hd", "glare_on_portrait", "chip"],
                    help="with --synthetic-id: how the card is shown (repeatable; default upright)")
     e.add_argument("--write-calibration", type=Path, metavar="DIR", help="write threshold calibration files")
     e.add_argument("--json", action="store_true")

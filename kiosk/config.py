@@ -70,6 +70,9 @@ class CameraSettings(_Section):
     index: int = Field(0, ge=0)
     width: int = Field(640, gt=0)
     height: int = Field(480, gt=0)
+    # Reading the ID card: the camera's highest useful resolution (the camera picks the nearest it offers).
+    id_width: int = Field(1280, gt=0)
+    id_height: int = Field(720, gt=0)
     replay_path: Path | None = None
     replay_loop: bool = True
 

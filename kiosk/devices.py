@@ -30,7 +30,7 @@ def build_devices(settings: HardwareSettings, data_dir: Path) -> Devices:
             raise DeviceMissing("camera", "hardware.camera.replay_path is not set for the replay driver")
         camera: Camera = ReplayCamera(cam.replay_path, loop=cam.replay_loop)
     else:
-        camera = OpenCVCamera(cam.index, cam.width, cam.height)
+        camera = OpenCVCamera(cam.index, cam.width, cam.height, (cam.id_width, cam.id_height))
 
     mic = settings.microphone
     if mic.driver == "replay":

@@ -133,10 +133,11 @@ class Runner:
         info = STAGES[stage]
         return [ev.StageUnavailable(stage=stage, detail=f"{info.description}: provided by {info.provided_by}")]
 
-    def _open_camera(self) -> None:
+    def _open_camera(self, purpose: str) -> None:
         if not self._camera_open:
             self.devices.camera.open()
             self._camera_open = True
+        self.devices.camera.set_purpose(purpose)
 
     def _run(self, effect: fx.Effect) -> list[ev.Event]:
         s = self.stages
@@ -144,12 +145,12 @@ class Runner:
         if isinstance(effect, fx.StartIdCapture):
             if s.id_capture is None:
                 return self._unavailable("id_capture")
-            self._open_camera()
+            self._open_camera("id")
             return [s.id_capture.capture_id(self.devices.camera, effect.attempt, self._prompt)]
         if isinstance(effect, fx.StartLiveCapture):
             if s.live_capture is None:
                 return self._unavailable("live_capture")
-            self._open_camera()
+            self._open_camera("live")
             return [s.live_capture.capture_live(self.devices.camera, effect.attempt, effect.challenges, self._prompt)]
         if isinstance(effect, fx.RunMatch):
             if s.face_match is None:

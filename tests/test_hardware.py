@@ -164,3 +164,23 @@ def test_printer_missing_device_is_typed(tmp_path):
     with pytest.raises(DeviceMissing, match="no printer"):
         EscPosFilePrinter(tmp_path / "no" / "such" / "lp0").open()
     assert NoPrinter().print_receipt(Receipt(("x",), "en")) is False
+
+
+def test_the_card_is_read_at_the_higher_resolution_and_the_face_at_the_usual_one():
+    import cv2
+
+    from hardware.camera import OpenCVCamera
+
+    class FakeCapture:
+        def __init__(self):
+            self.sizes = {}
+
+        def set(self, prop, value):
+            self.sizes[prop] = value
+
+    camera = OpenCVCamera(0, 640, 480, (1920, 1080))
+    camera._cap = FakeCapture()
+    camera.set_purpose("id")
+    assert (camera._cap.sizes[cv2.CAP_PROP_FRAME_WIDTH], camera._cap.sizes[cv2.CAP_PROP_FRAME_HEIGHT]) == (1920, 1080)
+    camera.set_purpose("live")
+    assert (camera._cap.sizes[cv2.CAP_PROP_FRAME_WIDTH], camera._cap.sizes[cv2.CAP_PROP_FRAME_HEIGHT]) == (640, 480)

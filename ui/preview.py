@@ -26,6 +26,9 @@ class PreviewCamera:
             self._latest = frame
         return frame
 
+    def set_purpose(self, purpose: str) -> None:
+        self.camera.set_purpose(purpose)
+
     def close(self) -> None:
         with self._lock:
             self._latest = None

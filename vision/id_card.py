@@ -52,7 +52,7 @@ class CardReader:
         if text.side == "unknown":
             side = CardSide("no_card" if quad is None else "unknown", IdCardFields())
         elif text.side == "front":
-            width = card_width(quad, frame) if quad is not None else None
+            width = card_width(quad) if quad is not None else None
             side = CardSide("front", text.fields, text.confidences,
                             portrait_on(document, self.detector, quad, width), number_problem=text.number_problem)
         else:

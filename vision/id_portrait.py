@@ -20,9 +20,10 @@ CARD_W, CARD_H = 856, 540
 CARD_ASPECT = CARD_W / CARD_H
 MIN_CARD_AREA = 0.04  # of the frame: a smaller outline is not looked at (nor told to come closer)
 MAX_CORNER_SKEW_DEG = 25.0
-# Card width as a share of the frame below which the customer is asked to bring it closer: the portrait is then
-# too small to match well (`kiosk eval faces --synthetic-id` measures genuine matches per card distance).
-MIN_CARD_WIDTH = 0.45
+# Card width, in camera pixels, below which the customer is asked to bring it closer: the portrait is then too
+# small to match well (`kiosk eval faces --synthetic-id --case far --case far_hd` measures the loss). 288 px is
+# 45% of a 640-pixel frame; an HD capture (hardware.camera.id_width) reads the same card from twice as far.
+MIN_CARD_PX = 288
 # Where the PRC card prints the portrait, as shares of the rectified card (x0, y0, x1, y1).
 PORTRAIT_REGION = (0.63, 0.17, 0.97, 0.83)
 GLARE_LEVEL, GLARE_SHARE = 245, 0.04
@@ -92,7 +93,7 @@ def extract_portrait(frame: np.ndarray, detector: FaceDetector) -> IdPortrait:
     quad = find_card(frame)
     if quad is not None:
         document = rectify(frame, quad)
-        portrait = upright_portrait(document, detector, quad, card_width(quad, frame))
+        portrait = upright_portrait(document, detector, quad, card_width(quad))
         if portrait.face is not None:
             return portrait
         # The outline may be the card's back or a different rectangle: fall back to the raw frame, and when that
@@ -121,7 +122,7 @@ def upright_portrait(document: np.ndarray, detector: FaceDetector, quad: np.ndar
 def portrait_on(document: np.ndarray, detector: FaceDetector, quad: np.ndarray | None,
                 width: float | None = None) -> IdPortrait:
     """The portrait face on a document image (the rectified card when ``quad`` is its outline, else a scan);
-    ``width``: the card's width as a share of the camera frame, when known."""
+    ``width``: the card's width in camera pixels, when known."""
     faces = detector.detect(document)
     face = max(faces, key=lambda d: d.box[2] * d.box[3]) if faces else None
     # Only the largest face counts: many ID cards carry a second, small "ghost" copy of the portrait.
@@ -132,7 +133,7 @@ def portrait_on(document: np.ndarray, detector: FaceDetector, quad: np.ndarray |
     else:
         if quad is not None and _corner_skew(quad) > MAX_CORNER_SKEW_DEG:
             reasons.append("tilt_card")
-        if width is not None and width < MIN_CARD_WIDTH:
+        if width is not None and width < MIN_CARD_PX:
             reasons.append("card_too_far")
         if upside_down(document, face, detector):
             reasons.append("portrait_upside_down")
@@ -142,10 +143,9 @@ def portrait_on(document: np.ndarray, detector: FaceDetector, quad: np.ndarray |
     return IdPortrait(document, face, report, quad is not None)
 
 
-def card_width(quad: np.ndarray, frame: np.ndarray) -> float:
-    """The card's long side as a share of the frame's width."""
-    width = max(np.linalg.norm(quad[1] - quad[0]), np.linalg.norm(quad[3] - quad[0]))
-    return float(width / frame.shape[1])
+def card_width(quad: np.ndarray) -> float:
+    """The card's long side in camera pixels."""
+    return float(max(np.linalg.norm(quad[1] - quad[0]), np.linalg.norm(quad[3] - quad[0])))
 
 
 def _no_portrait_reason(document: np.ndarray) -> str:

@@ -83,7 +83,9 @@ def encode_images(images: list[str], root: Path, encoder: FaceEncoder, subject: 
 # the way a PRC card chip stores it (102x126 pixels, strongly compressed) and matched as the chip photo is.
 ID_CASES: dict[str, Conditions] = {
     "upright": Conditions(), "upside_down": Conditions(upside_down=True),
-    "far": Conditions(width_frac=(0.38, 0.44)), "glare_on_portrait": Conditions(glare_on_portrait=True),
+    "far": Conditions(width_frac=(0.38, 0.44)),
+    "far_hd": Conditions(width_frac=(0.38, 0.44), frame=(1280, 720)),  # the same distance, an HD capture
+    "glare_on_portrait": Conditions(glare_on_portrait=True),
     "chip": Conditions(),
 }
 CHIP_SIZE, CHIP_JPEG_QUALITY = (102, 126), 35

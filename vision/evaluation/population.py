@@ -123,8 +123,8 @@ def population_report(enc: Encoded, groups: dict[str, str], calibrations: list[C
     for calibration in calibrations:
         per_group = group_scores(enc, groups, calibration)
         for g, s in per_group.items():
-            report["groups"][g] = {"people": s.people, "images": s.images, "genuine_pairs": int(len(s.genuine)),
-                                   "impostor_pairs": int(len(s.impostor))}
+            report["groups"][g] = {"people": s.people, "images": s.images, "genuine_pairs": len(s.genuine),
+                                   "impostor_pairs": len(s.impostor)}
         rows = {}
         for fmr in fmrs:
             key = f"{fmr:.0e}"
@@ -176,7 +176,7 @@ def build_population_calibrations(enc: Encoded, groups: dict[str, str], populati
                                f"{len(scores.impostor)} same-group impostor pairs; thresholds at the upper 95% "
                                "Clopper-Pearson bound of the FMR",
                 "pool": source, "people": scores.people, "images": scores.images,
-                "impostor_pairs": int(len(scores.impostor)), "genuine_pairs": int(len(scores.genuine)),
+                "impostor_pairs": len(scores.impostor), "genuine_pairs": len(scores.genuine),
                 "groups_file": GROUPS_FILE.name}
         name = f"{rec}{'_flip' if flip_tta else ''}_{population}"
         out.append(Calibration(name, (rec,), flip_tta, detector, {}, {rec: 1.0}, thresholds, data, population))

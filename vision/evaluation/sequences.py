@@ -103,6 +103,9 @@ class ActorCamera:
     def close(self) -> None:
         pass
 
+    def set_purpose(self, purpose: str) -> None:
+        """The actor's frames have one size."""
+
     def look_at_camera(self) -> None:
         self._showing_face = True
         self._zoom = 1.0

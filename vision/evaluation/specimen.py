@@ -27,7 +27,6 @@ from vision.id_portrait import CARD_H, CARD_W
 
 CJK_FONT = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
 NUMBER_FONT = "/usr/share/fonts/opentype/ocr-b/OCRB.otf"
-FRAME_W, FRAME_H = 640, 480
 PORTRAIT_BOX = (560, 110, 250, 320)  # x, y, w, h on the rectified front: the portrait is on the right
 WATERMARK = "样本 SPECIMEN"
 
@@ -179,6 +178,7 @@ class Conditions:
     glare_on_portrait: bool = False  # the lamp's reflection right over the photo
     light: float = 1.0  # < 1: a dim shop
     upside_down: bool = False
+    frame: tuple[int, int] = (640, 480)  # the camera's resolution
 
 
 CLEAN = Conditions()
@@ -197,7 +197,7 @@ def photograph(card: np.ndarray, rng: np.random.Generator, conditions: Condition
     c = conditions
     if c.upside_down:
         card = cv2.rotate(card, cv2.ROTATE_180)
-    H, W = FRAME_H * 2, FRAME_W * 2
+    W, H = c.frame[0] * 2, c.frame[1] * 2
     scene = _table(rng, (H, W))
     card_w = W * rng.uniform(*c.width_frac)
     card_h = card_w / (CARD_W / CARD_H)
@@ -231,7 +231,7 @@ def photograph(card: np.ndarray, rng: np.random.Generator, conditions: Condition
         blob = np.exp(-(((x - gx) / (size * card_w)) ** 2 + ((y - gy) / (0.7 * size * card_w)) ** 2))
         image += strength * blob[..., None] * (mask[..., None] > 0)
     image += rng.normal(0, 3 + 4 * (1 - c.light), image.shape)
-    frame = cv2.resize(np.clip(image, 0, 255).astype(np.uint8), (FRAME_W, FRAME_H), interpolation=cv2.INTER_AREA)
+    frame = cv2.resize(np.clip(image, 0, 255).astype(np.uint8), c.frame, interpolation=cv2.INTER_AREA)
     if c.blur_sigma:
         frame = cv2.GaussianBlur(frame, (0, 0), c.blur_sigma)
     _, jpg = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 85])
