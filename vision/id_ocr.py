@@ -10,6 +10,7 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from edge_models.loader import verified_model_path
@@ -35,6 +36,11 @@ class CardOcr:
             det_model_path=paths["det"], rec_model_path=paths["rec"], cls_model_path=paths["cls"],
             det_limit_side_len=DET_SIDE, intra_op_num_threads=threads, inter_op_num_threads=1,
         )
+        # onnxruntime's first run of each model costs seconds (allocations, kernel choice): pay it at start-up,
+        # with a line of text so the recogniser runs too, not on the first customer's card.
+        warm = np.full((48, 320, 3), 255, np.uint8)
+        cv2.putText(warm, "1234567890", (8, 36), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (0, 0, 0), 2)
+        self.lines(warm)
 
     def lines(self, image: np.ndarray) -> list[OcrLine]:
         # The card is rectified, so text is upright or (a card held upside down) all rotated by 180 degrees:
