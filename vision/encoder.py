@@ -6,6 +6,7 @@ import time
 from collections import defaultdict
 from collections.abc import Mapping
 
+import cv2
 import numpy as np
 
 from vision.detectors.base import FaceDetector
@@ -56,6 +57,13 @@ class FaceEncoder:
     def detect(self, image: np.ndarray) -> list[Detection]:
         with self.timer.time("detect"):
             return self.detector.detect(image)
+
+    def embed_small_photo(self, photo: np.ndarray) -> dict[str, np.ndarray] | None:
+        """The embedding of a tiny reference photo (a 102x126 chip photo), or None when no face is found on it.
+        It is upscaled first: the detector misses faces that fill a tiny image."""
+        large = cv2.resize(photo, None, fx=3, fy=3, interpolation=cv2.INTER_CUBIC)
+        face = primary_face(self.detect(large))
+        return None if face is None else self.embed(large, face)
 
     def embed(self, image: np.ndarray, detection: Detection) -> dict[str, np.ndarray]:
         """One unit embedding per recognizer for this face."""

@@ -5,12 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from kiosk.config import KioskConfig
 from vision.detectors import build_detector
-from vision.encoder import FaceEncoder, primary_face
+from vision.encoder import FaceEncoder
 from vision.id_portrait import IdPortrait, extract_portrait
 from vision.matching import Calibration, CalibrationError, Matcher
 from vision.quality import LIVE, assess
@@ -101,12 +100,10 @@ class FaceVerifier:
 
     def match_photo(self, photo: np.ndarray, observations: list[FaceObservation]) -> MatchDecision | None:
         """A small reference photo (the 102x126 chip photo) against already-chosen live frames; None when no
-        face is found on it. It is upscaled first: the detector misses faces that fill a tiny image."""
-        large = cv2.resize(photo, None, fx=3, fy=3, interpolation=cv2.INTER_CUBIC)
-        face = primary_face(self.encoder.detect(large))
-        if face is None:
+        face is found on it."""
+        reference = self.encoder.embed_small_photo(photo)
+        if reference is None:
             return None
-        reference = self.encoder.embed(large, face)
         probes = [self.encoder.embed(o.image, o.detection) for o in observations]
         return self.matcher.decide(reference, probes)
 

@@ -123,15 +123,14 @@ def encode_id_renders(images: list[str], root: Path, encoder: FaceEncoder, case:
         if portrait.face is None:
             out.failures[name] = "no portrait found on the card"
             continue
-        image, face = portrait.document, portrait.face
-        if case == "chip":
-            # As the kiosk matches a chip photo (FaceVerifier.match_photo): upscaled, then detected.
-            image = cv2.resize(chip_photo(portrait), None, fx=3, fy=3, interpolation=cv2.INTER_CUBIC)
-            face = primary_face(encoder.detect(image))
-            if face is None:
-                out.failures[name] = "no face found on the chip-resolution photo"
-                continue
-        out.embeddings[name] = encoder.embed(image, face)
+        if case != "chip":
+            out.embeddings[name] = encoder.embed(portrait.document, portrait.face)
+            continue
+        embedding = encoder.embed_small_photo(chip_photo(portrait))  # as the kiosk matches a chip photo
+        if embedding is None:
+            out.failures[name] = "no face found on the chip-resolution photo"
+            continue
+        out.embeddings[name] = embedding
     return out, reasons
 
 
