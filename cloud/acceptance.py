@@ -22,6 +22,9 @@ POLICY_FILE = Path(__file__).with_name("acceptance.toml")
 class FacePolicy:
     models: dict[str, str]
     threshold: float
+    # Live face vs the card chip's photo, at that calibration's own threshold (``<name>_chip``); None: a
+    # verification that read a chip photo is not accepted with this calibration.
+    chip_threshold: float | None = None
 
 
 @dataclass(frozen=True)
@@ -37,7 +40,9 @@ class AcceptancePolicy:
     def load(cls, path: Path = POLICY_FILE) -> AcceptancePolicy:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
         fmr = raw["fmr"]
-        faces = {name: FacePolicy(dict(f["models"]), float(f["thresholds"][fmr])) for name, f in raw["face"].items()}
+        faces = {name: FacePolicy(dict(f["models"]), float(f["thresholds"][fmr]),
+                                  float(f["chip_thresholds"][fmr]) if "chip_thresholds" in f else None)
+                 for name, f in raw["face"].items()}
         live = raw["liveness"]
         return cls(fmr, faces, dict(live["models"]), float(live["passive_min"]), int(live["min_challenges"]),
                    tuple(raw["document"]["sources"]))
@@ -55,7 +60,8 @@ class AcceptancePolicy:
                 out.append("untrusted_face_models")
             if face.score < policy.threshold:
                 out.append("face_mismatch")
-            if doc.chip_photo == "ok" and (face.chip_score is None or face.chip_score < policy.threshold):
+            if doc.chip_photo == "ok" and (face.chip_score is None or policy.chip_threshold is None
+                                           or face.chip_score < policy.chip_threshold):
                 out.append("chip_face_mismatch")
         if live.models != self.liveness_models:
             out.append("untrusted_liveness_models")

@@ -101,3 +101,28 @@ def test_at_threshold_counts_exactly_the_pairs_given():
     assert out["fmr"] == float(scores[1] >= 0.0)
     # the pair with an image that gave no face is a non-match
     assert out["fnmr"] == pytest.approx((int(scores[0] < 0) + int(scores[2] < 0) + 1) / 3)
+
+
+def test_chip_calibrations_compare_each_chip_photo_with_the_other_images(tmp_path, monkeypatch):
+    """Pair (i, j) scores image i's chip photo against image j; the result is a calibration of its own."""
+    enc = encoded()
+    rng = np.random.default_rng(5)
+    chips = Encoded({n: {"m": unit(e["m"] + 0.5 * rng.normal(size=16))} for n, e in enc.embeddings.items()
+                     if not n.startswith("A3/A3_0001")}, {})
+    cross = group_scores(enc, GROUPS, SINGLE, chips)["a"]
+    names = sorted(chips.embeddings)[:5]  # group a, A3_0001 missing from the chips: 5 images, 10 pairs
+    expected = sorted(float(chips.embeddings[a]["m"] @ enc.embeddings[b]["m"])
+                      for i, a in enumerate(names) for b in names[i + 1:] if a.split("/")[0] != b.split("/")[0])
+    assert np.allclose(sorted(cross.impostor), expected) and len(cross.genuine) == 2
+    photo, chip = build_population_calibrations(enc, GROUPS, "a", "yunet", False, "toy", chips)
+    assert (photo.name, photo.reference) == ("m_a", "photo")
+    assert (chip.name, chip.reference, chip.population) == ("m_a_chip", "chip_photo", "a")
+    assert chip.data["impostor_pairs"] == len(expected)
+    monkeypatch.setattr("vision.matching.CALIBRATION_DIR", tmp_path)
+    photo.save(tmp_path / "m_a.json")
+    assert Calibration.chip_of("m_a") is None  # no chip calibration shipped: chip photos can't be matched
+    chip.save(tmp_path / "m_a_chip.json")
+    assert Calibration.chip_of("m_a") == chip
+    photo.save(tmp_path / "m_a_chip.json")
+    with pytest.raises(CalibrationError, match="not a chip-photo calibration"):
+        Calibration.chip_of("m_a")

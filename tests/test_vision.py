@@ -230,6 +230,28 @@ def test_match_stage_uses_the_vault_and_stores_the_embedding_there(verifier, fac
     assert vault.is_empty
 
 
+def test_a_chip_photo_is_matched_at_its_own_calibrated_threshold(verifier, faces_dir):
+    """The chip's 102x126 photo of the same person matches, another person's does not, and both are judged at
+    the chip-photo calibration's threshold (not the printed portrait's)."""
+    from vision.evaluation.faces import chip_photo
+
+    def chip_of(path):
+        image = load_image(path)
+        return chip_photo(image, verifier.observe_live(image).detection.box)
+
+    live = [verifier.observe_live(load_image(faces_dir / "Abel_Pacheco" / n))
+            for n in ("Abel_Pacheco_0004.jpg", "Abel_Pacheco_0002.jpg")]
+    same = verifier.match_photo(chip_of(faces_dir / "Abel_Pacheco" / "Abel_Pacheco_0001.jpg"), live)
+    other = verifier.match_photo(chip_of(faces_dir / "Howard_Dean" / "Howard_Dean_0002.jpg"), live)
+    chip = Calibration.chip_of(verifier.matcher.calibration.name)
+    assert chip is not None and chip.reference == "chip_photo"
+    assert same.threshold == other.threshold == chip.threshold(1e-3) != verifier.matcher.threshold
+    assert same.matched and not other.matched
+    no_chip = FaceVerifier(verifier.encoder, verifier.matcher)
+    with pytest.raises(CalibrationError, match="no chip-photo calibration"):
+        no_chip.match_photo(chip_of(faces_dir / "Abel_Pacheco" / "Abel_Pacheco_0001.jpg"), live)
+
+
 def test_verify_cli_prints_json_and_fails_clearly(faces_dir, tmp_path):
     def run(*args):
         return subprocess.run([sys.executable, "-m", "kiosk.cli", "verify", *map(str, args)],

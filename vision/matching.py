@@ -36,6 +36,10 @@ class Calibration:
     # Whose impostor pairs the thresholds were fitted on ("east_asian", "lfw_all"): a false-match rate holds
     # only for the population it was measured on, so a file that does not say is refused.
     population: str
+    # What the reference side of a pair is: "photo" (the printed portrait, a photo of normal size) or
+    # "chip_photo" (the 102x126 photo stored in the card's chip). Small, compressed photos score lower for the
+    # same person and differently for impostors, so they get thresholds of their own.
+    reference: str = "photo"
 
     def save(self, path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -67,6 +71,17 @@ class Calibration:
             available = sorted(p.stem for p in CALIBRATION_DIR.glob("*.json"))
             raise CalibrationError(f"no calibration named {name!r}; available: {', '.join(available) or 'none'}")
         return cls.load(path)
+
+    @classmethod
+    def chip_of(cls, name: str) -> Calibration | None:
+        """The chip-photo calibration that goes with calibration ``name`` (``<name>_chip``), if one is shipped."""
+        path = CALIBRATION_DIR / f"{name}_chip.json"
+        if not path.is_file():
+            return None
+        chip = cls.load(path)
+        if chip.reference != "chip_photo":
+            raise CalibrationError(f"calibration {chip.name} is not a chip-photo calibration")
+        return chip
 
     def score(self, a: Mapping[str, np.ndarray], b: Mapping[str, np.ndarray]) -> float:
         if len(self.recognizers) == 1:

@@ -91,16 +91,33 @@ ID_CASES: dict[str, Conditions] = {
 CHIP_SIZE, CHIP_JPEG_QUALITY = (102, 126), 35
 
 
-def chip_photo(portrait) -> np.ndarray:
-    """The portrait as a chip stores it: the photo area at 102x126, compressed hard."""
-    x, y, w, h = portrait.face.box
+def chip_photo(image: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
+    """The face in ``box`` as a chip stores its photo: head and shoulders at 102x126, compressed hard."""
+    x, y, w, h = box
     cx, cy, side = x + w / 2, y + h * 0.55, 1.55 * max(w, h)  # head and shoulders, the ID photo's framing
-    doc = portrait.document
     x0, y0 = int(max(cx - side * 0.41, 0)), int(max(cy - side / 2, 0))
-    crop = doc[y0 : int(min(cy + side / 2, doc.shape[0])), x0 : int(min(cx + side * 0.41, doc.shape[1]))]
+    crop = image[y0 : int(min(cy + side / 2, image.shape[0])), x0 : int(min(cx + side * 0.41, image.shape[1]))]
     small = cv2.resize(crop, CHIP_SIZE, interpolation=cv2.INTER_AREA)
     _, data = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, CHIP_JPEG_QUALITY])
     return cv2.imdecode(data, cv2.IMREAD_COLOR)
+
+
+def encode_chip_photos(images: list[str], root: Path, encoder: FaceEncoder) -> Encoded:
+    """Each image's subject as a chip photo (see :func:`chip_photo`), embedded the way the kiosk embeds one."""
+    out = Encoded({}, {})
+    for name in images:
+        try:
+            image = load_image(root / name)
+        except ImageInputError as exc:
+            out.failures[name] = str(exc)
+            continue
+        face = central_face(encoder.detect(image), image.shape)
+        embedding = None if face is None else encoder.embed_small_photo(chip_photo(image, face.box))
+        if embedding is None:
+            out.failures[name] = "no face found on the chip-resolution photo"
+            continue
+        out.embeddings[name] = embedding
+    return out
 
 
 def encode_id_renders(images: list[str], root: Path, encoder: FaceEncoder, case: str = "upright"
@@ -126,7 +143,7 @@ def encode_id_renders(images: list[str], root: Path, encoder: FaceEncoder, case:
         if case != "chip":
             out.embeddings[name] = encoder.embed(portrait.document, portrait.face)
             continue
-        embedding = encoder.embed_small_photo(chip_photo(portrait))  # as the kiosk matches a chip photo
+        embedding = encoder.embed_small_photo(chip_photo(portrait.document, portrait.face.box))  # as the kiosk matches a chip photo
         if embedding is None:
             out.failures[name] = "no face found on the chip-resolution photo"
             continue

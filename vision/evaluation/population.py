@@ -48,12 +48,15 @@ class GroupScores:
     impostor: np.ndarray
 
 
-def group_scores(enc: Encoded, groups: dict[str, str], calibration: Calibration) -> dict[str, GroupScores]:
-    """Same-group genuine and impostor scores under ``calibration``'s scoring, per group and for everyone."""
-    names = sorted(enc.embeddings)
+def group_scores(enc: Encoded, groups: dict[str, str], calibration: Calibration,
+                 references: Encoded | None = None) -> dict[str, GroupScores]:
+    """Same-group genuine and impostor scores under ``calibration``'s scoring, per group and for everyone.
+    With ``references`` (the same images in another form, e.g. as chip photos): pair (i, j) compares image i's
+    reference with image j, over the images both encodings enrolled."""
+    names = sorted(set(enc.embeddings) & set(references.embeddings)) if references else sorted(enc.embeddings)
     ids = np.array([identity_of(n) for n in names])
     labels = np.array([groups.get(i, "unlabelled") for i in ids])
-    scores = _score_matrix(enc, names, calibration)
+    scores = _score_matrix(references or enc, enc, names, calibration)
     upper = np.triu(np.ones_like(scores, dtype=bool), k=1)
     same = ids[:, None] == ids[None, :]
     out = {}
@@ -65,11 +68,12 @@ def group_scores(enc: Encoded, groups: dict[str, str], calibration: Calibration)
     return out
 
 
-def _score_matrix(enc: Encoded, names: list[str], calibration: Calibration) -> np.ndarray:
+def _score_matrix(first: Encoded, second: Encoded, names: list[str], calibration: Calibration) -> np.ndarray:
     total = np.zeros((len(names), len(names)), np.float32)
     for rec in calibration.recognizers:
-        m = np.stack([enc.embeddings[n][rec] for n in names]).astype(np.float32)
-        cos = m @ m.T
+        a = np.stack([first.embeddings[n][rec] for n in names]).astype(np.float32)
+        b = np.stack([second.embeddings[n][rec] for n in names]).astype(np.float32)
+        cos = a @ b.T
         if len(calibration.recognizers) == 1:
             return cos
         mean, std = calibration.normalisation[rec]
@@ -116,15 +120,20 @@ def threshold_for(impostor: np.ndarray, fmr: float, bound: bool = False) -> floa
 
 
 def population_report(enc: Encoded, groups: dict[str, str], calibrations: list[Calibration],
-                      fmrs: tuple[float, ...] = (1e-3, 1e-4)) -> dict:
+                      fmrs: tuple[float, ...] = (1e-3, 1e-4), chips: Encoded | None = None) -> dict:
     """For each calibration and each of its shipped FMR settings: FMR and FNMR per group with intervals, and
-    the threshold each group would need for that FMR."""
+    the threshold each group would need for that FMR. A chip-photo calibration is measured on ``chips`` (the
+    pool's images as chip photos) against the full images, and skipped without them."""
     report: dict = {"groups": {}, "calibrations": {}}
     for calibration in calibrations:
-        per_group = group_scores(enc, groups, calibration)
-        for g, s in per_group.items():
-            report["groups"][g] = {"people": s.people, "images": s.images, "genuine_pairs": len(s.genuine),
-                                   "impostor_pairs": len(s.impostor)}
+        chip = calibration.reference == "chip_photo"
+        if chip and chips is None:
+            continue
+        per_group = group_scores(enc, groups, calibration, chips if chip else None)
+        if not chip:
+            for g, s in per_group.items():
+                report["groups"][g] = {"people": s.people, "images": s.images, "genuine_pairs": len(s.genuine),
+                                       "impostor_pairs": len(s.impostor)}
         rows = {}
         for fmr in fmrs:
             key = f"{fmr:.0e}"
@@ -137,7 +146,8 @@ def population_report(enc: Encoded, groups: dict[str, str], calibrations: list[C
                 needed = threshold_for(s.impostor, fmr) if len(s.impostor) else float("nan")
                 rows[key]["groups"][g] = {"fmr": fm.as_dict(), "fnmr": fnm.as_dict(), "threshold_needed": needed,
                                           "fnmr_at_needed": rates_at(s, needed)[1].as_dict()}
-        report["calibrations"][calibration.name] = {"population": calibration.population, "settings": rows}
+        report["calibrations"][calibration.name] = {"population": calibration.population,
+                                                    "reference": calibration.reference, "settings": rows}
     return report
 
 
@@ -160,24 +170,34 @@ def format_population(report: dict) -> str:
 
 
 def build_population_calibrations(enc: Encoded, groups: dict[str, str], population: str, detector: str,
-                                  flip_tta: bool, source: str) -> list[Calibration]:
+                                  flip_tta: bool, source: str, chips: Encoded | None = None) -> list[Calibration]:
     """One calibration per recognizer with thresholds from ``population``'s same-group impostor pairs, each set so
-    that the upper 95% bound of its FMR meets the target (the people the kiosk meets are not these people)."""
+    that the upper 95% bound of its FMR meets the target (the people the kiosk meets are not these people).
+    With ``chips`` (the same images as chip photos): also each one's chip-photo calibration (``<name>_chip``),
+    fitted on chip photo vs full image impostor pairs."""
     out = []
     for rec in next(iter(enc.embeddings.values())):
-        single = Calibration(rec, (rec,), flip_tta, detector, {}, {rec: 1.0}, {}, {}, population)
-        scores = group_scores(enc, groups, single)[population]
-        # An FMR this sample cannot vouch for even with no false match at all (1e-4 needs some 30,000 impostor
-        # pairs) gets no threshold: asking for it is an error, never a threshold that merely looks strict.
-        n = len(scores.impostor)
-        thresholds = {f"{f:.0e}": threshold_for(scores.impostor, f, bound=True)
-                      for f in (1e-2, 1e-3, 1e-4) if clopper_pearson(0, n)[1] <= f}
-        data = {"description": f"{source}, group {population}: {scores.people} people, {scores.images} images, "
-                               f"{len(scores.impostor)} same-group impostor pairs; thresholds at the upper 95% "
-                               "Clopper-Pearson bound of the FMR",
-                "pool": source, "people": scores.people, "images": scores.images,
-                "impostor_pairs": len(scores.impostor), "genuine_pairs": len(scores.genuine),
-                "groups_file": GROUPS_FILE.name}
         name = f"{rec}{'_flip' if flip_tta else ''}_{population}"
-        out.append(Calibration(name, (rec,), flip_tta, detector, {}, {rec: 1.0}, thresholds, data, population))
+        single = Calibration(rec, (rec,), flip_tta, detector, {}, {rec: 1.0}, {}, {}, population)
+        out.append(_fitted(name, single, group_scores(enc, groups, single)[population], source, population, ""))
+        if chips is not None:
+            scores = group_scores(enc, groups, single, chips)[population]
+            out.append(_fitted(f"{name}_chip", single, scores, source, population,
+                               " (chip photos of image i vs image j)", reference="chip_photo"))
     return out
+
+
+def _fitted(name: str, base: Calibration, scores: GroupScores, source: str, population: str, what: str,
+            reference: str = "photo") -> Calibration:
+    # An FMR this sample cannot vouch for even with no false match at all (1e-4 needs some 30,000 impostor
+    # pairs) gets no threshold: asking for it is an error, never a threshold that merely looks strict.
+    n = len(scores.impostor)
+    thresholds = {f"{f:.0e}": threshold_for(scores.impostor, f, bound=True)
+                  for f in (1e-2, 1e-3, 1e-4) if clopper_pearson(0, n)[1] <= f}
+    data = {"description": f"{source}, group {population}: {scores.people} people, {scores.images} images, "
+                           f"{n} same-group impostor pairs{what}; thresholds at the upper 95% "
+                           "Clopper-Pearson bound of the FMR",
+            "pool": source, "people": scores.people, "images": scores.images,
+            "impostor_pairs": n, "genuine_pairs": len(scores.genuine), "groups_file": GROUPS_FILE.name}
+    return Calibration(name, base.recognizers, base.flip_tta, base.detector, {}, dict(base.weights), thresholds,
+                       data, population, reference)
