@@ -13,19 +13,43 @@ import tomllib
 
 from cryptography.exceptions import InvalidSignature
 from fastapi import Depends, FastAPI, Header, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cloud import db
-from cloud.credit.model import CreditModel
 from cloud.acceptance import AcceptancePolicy
+from cloud.credit.model import CreditModel
 from cloud.credit.policy import CURRENCY, decide, held_for_review, reason_text
+from cloud.guards import BodyGuard, Lockout, bundle_problem, error_body, token_matches
 from cloud.id_hash import id_hash, load_key
-from contract.id_number import number_problems
+from cloud.settings import ServiceSettings
+from contract.errors import ERRORS
+from contract.id_number import NUMBER_REASONS, number_problems
+from contract.reference import parse_reference
+from contract.schemas import (
+    ApplicationRequest,
+    ApplicationResponse,
+    BundleRequest,
+    BundleRequestCreate,
+    ErrorResponse,
+    EstimateRequest,
+    EstimateResponse,
+    Flag,
+    Flags,
+    Health,
+    OffersResponse,
+    PendingRequests,
+    Product,
+    RegisterRequest,
+    RegisterResponse,
+)
 from contract.signing import (
     HEADER_DEVICE,
     HEADER_DIGEST,
+    HEADER_IDEMPOTENCY,
     HEADER_NONCE,
     HEADER_SIGNATURE,
     HEADER_TIMESTAMP,
@@ -33,31 +57,58 @@ from contract.signing import (
     load_public_key,
     signing_string,
 )
-from contract.schemas import (
-    ApplicationRequest,
-    BundleRequest,
-    BundleRequestCreate,
-    PendingRequests,
-    ApplicationResponse,
-    EstimateRequest,
-    EstimateResponse,
-    Flag,
-    Flags,
-    Health,
-    OffersResponse,
-    Product,
-    RegisterRequest,
-    RegisterResponse,
-)
-from cloud.settings import ServiceSettings
 
 log = logging.getLogger("cloud.api")
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, **extra: object) -> None:
         super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+        self.status, self.code, self.message, self.extra = status, code, message, extra
+
+
+def errors(*codes: str) -> dict:
+    """OpenAPI ``responses`` for a route: each status it can answer with, and the codes behind it."""
+    out: dict[int, dict] = {}
+    for code in codes:
+        status = ERRORS[code].status
+        entry = out.setdefault(status, {"model": ErrorResponse, "description": ""})
+        entry["description"] = ", ".join(filter(None, (entry["description"], f"`{code}`")))
+    return out
+
+
+# What every route can answer, whatever it does: a body over the limit or not strict JSON, the service failing.
+COMMON = ("body_too_large", "invalid_body", "internal_error")
+SIGNED = ("unsigned", "bad_timestamp", "stale_timestamp", "digest_mismatch", "bad_signature", "replayed",
+          "unknown_device")
+SUPPORT = ("not_support", "locked_out")
+
+
+class ErrorGuard:
+    """Outermost ASGI wrapper: an exception no handler caught becomes the documented 500 body and one log line
+    (its type), not a traceback per request."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        started = False
+
+        async def tracking_send(message):
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:  # noqa: BLE001 (the last line of defence: any bug becomes the 500 body)
+            log.error("unhandled error", extra={"error": type(exc).__name__, "path": scope.get("path", "")})
+            if scope["type"] != "http" or started:
+                return
+            body = error_body("internal_error", "the service failed; try again later")
+            await send({"type": "http.response.start", "status": 500,
+                        "headers": [(b"content-type", b"application/json")]})
+            await send({"type": "http.response.body", "body": body})
 
 
 def _load_offers(settings: ServiceSettings) -> OffersResponse:
@@ -76,20 +127,40 @@ def create_app(settings: ServiceSettings | None = None, model: CreditModel | Non
     app = FastAPI(title="Kiosk credit scoring service", version="1.0.0")
     housekeeping = {"nonces_pruned": 0.0}
 
+    lockout = Lockout(engine, settings.max_token_failures, settings.token_lockout_s)
+
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse({"error": {"code": exc.code, "message": exc.message}}, status_code=exc.status)
+        return JSONResponse({"error": {"code": exc.code, "message": exc.message, **exc.extra}}, status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        # Only where and what, never the input itself (it may be NaN, huge, or somebody's data).
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ())) or "body"
+        return JSONResponse({"error": {"code": "invalid_body", "message": f"{where}: {first.get('msg', 'invalid')}"[:200]}},
+                            status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "no_route", 405: "method_not_allowed"}.get(exc.status_code, "invalid_body")
+        return JSONResponse({"error": {"code": code, "message": str(exc.detail)[:200]}},
+                            status_code=ERRORS[code].status)
 
     def body_limit(path: str) -> int:
         return settings.max_bundle_bytes if path.startswith("/v1/devices/bundles/") else settings.max_body_bytes
 
-    @app.middleware("http")
-    async def _limit_body(request: Request, call_next):
-        length = request.headers.get("content-length")
-        if length is not None and int(length) > body_limit(request.url.path):
-            return JSONResponse({"error": {"code": "body_too_large", "message": "request body too large"}},
-                                status_code=413)
-        return await call_next(request)
+    app.add_middleware(BodyGuard, limit_for=body_limit)
+    app.add_middleware(ErrorGuard)
+
+    def check_token(kind: str, request: Request, token: str, accepted: list[str]) -> None:
+        source = request.client.host if request.client else "unknown"
+        if lockout.locked(kind, source):
+            raise ApiError(429, "locked_out", "too many wrong tokens from this address; try again later")
+        if not token or not token_matches(token, accepted):
+            lockout.failed(kind, source)
+            raise ApiError(403, "bad_token" if kind == "provisioning" else "not_support",
+                           "provisioning token not accepted" if kind == "provisioning" else "support token required")
 
     async def signed_device(request: Request) -> str:
         """Authenticates the request: known device, fresh timestamp, unused nonce, intact body, valid signature."""
@@ -98,17 +169,15 @@ def create_app(settings: ServiceSettings | None = None, model: CreditModel | Non
         nonce, digest, signature = h.get(HEADER_NONCE), h.get(HEADER_DIGEST), h.get(HEADER_SIGNATURE)
         if not all((device_id, timestamp, nonce, digest, signature)):
             raise ApiError(401, "unsigned", "request is not signed")
-        body = await request.body()
-        if len(body) > body_limit(request.url.path):
-            raise ApiError(413, "body_too_large", "request body too large")
+        body = await request.body()  # already read and size-checked by BodyGuard
         try:
             ts = int(timestamp)
         except ValueError:
             raise ApiError(401, "bad_timestamp", "timestamp is not an integer") from None
         now = time.time()
         if abs(now - ts) > settings.max_clock_skew_s:
-            raise ApiError(401, "stale_timestamp", "request timestamp outside the allowed clock skew")
-        if not hmac.compare_digest(body_digest(body), digest):
+            raise ApiError(401, "stale_timestamp", "request timestamp outside the allowed clock skew", server_time=now)
+        if not hmac.compare_digest(body_digest(body).encode(), digest.encode("utf-8", "surrogatepass")):
             raise ApiError(401, "digest_mismatch", "body does not match its digest")
         with engine.connect() as conn:
             row = conn.execute(select(db.devices.c.public_key).where(db.devices.c.device_id == device_id)).first()
@@ -117,7 +186,8 @@ def create_app(settings: ServiceSettings | None = None, model: CreditModel | Non
         path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         try:
             load_public_key(row.public_key).verify(
-                base64.b64decode(signature), signing_string(request.method, path, timestamp, nonce, digest)
+                base64.b64decode(signature),
+                signing_string(request.method, path, timestamp, nonce, digest, h.get(HEADER_IDEMPOTENCY, "")),
             )
         except (InvalidSignature, ValueError):
             raise ApiError(401, "bad_signature", "signature does not verify") from None
@@ -133,31 +203,41 @@ def create_app(settings: ServiceSettings | None = None, model: CreditModel | Non
             raise ApiError(401, "replayed", "nonce already used") from None
         return device_id
 
-    @app.get("/v1/health", response_model=Health)
+    @app.get("/v1/health", response_model=Health, responses=errors(*COMMON))
     def health() -> Health:
         m = credit.card.metrics
         return Health(status="ok", server_time=time.time(), model={"auc_test": m["auc_test"], "ks_test": m["ks_test"]})
 
-    @app.post("/v1/devices/register", response_model=RegisterResponse)
-    def register(req: RegisterRequest) -> RegisterResponse:
-        if not any(hmac.compare_digest(req.token, t) for t in settings.provisioning_tokens):
-            raise ApiError(403, "bad_token", "provisioning token not accepted")
+    @app.post("/v1/devices/register", response_model=RegisterResponse,
+              responses=errors(*COMMON, "bad_token", "locked_out", "bad_public_key", "device_exists"))
+    def register(req: RegisterRequest, request: Request) -> RegisterResponse:
+        check_token("provisioning", request, req.token, settings.provisioning_tokens)
         try:
             load_public_key(req.public_key)
         except ValueError:
             raise ApiError(422, "bad_public_key", "public key is not a raw Ed25519 key") from None
-        with engine.begin() as conn:
-            row = conn.execute(select(db.devices).where(db.devices.c.device_id == req.device_id)).first()
-            if row is not None:
-                if row.public_key != req.public_key:
-                    raise ApiError(409, "device_exists", "device id registered with a different key")
-                return RegisterResponse(device_id=req.device_id, created=False, server_time=time.time())
-            conn.execute(insert(db.devices).values(device_id=req.device_id, public_key=req.public_key,
-                                                   shop=req.shop, registered_at=time.time()))
-        log.info("device registered", extra={"device": req.device_id})
-        return RegisterResponse(device_id=req.device_id, created=True, server_time=time.time())
+        for _ in range(5):  # two registrations racing for the next device number: the loser takes the one after
+            try:
+                with engine.begin() as conn:
+                    row = conn.execute(select(db.devices).where(db.devices.c.device_id == req.device_id)).first()
+                    if row is not None:
+                        if row.public_key != req.public_key:
+                            raise ApiError(409, "device_exists", "device id registered with a different key")
+                        return RegisterResponse(device_id=req.device_id, created=False, server_time=time.time(),
+                                                device_number=row.device_number)
+                    number = (conn.execute(select(func.max(db.devices.c.device_number))).scalar() or 0) + 1
+                    conn.execute(insert(db.devices).values(device_id=req.device_id, public_key=req.public_key,
+                                                           device_number=number, shop=req.shop,
+                                                           registered_at=time.time()))
+            except IntegrityError:
+                continue
+            log.info("device registered", extra={"device": req.device_id, "device_number": number})
+            return RegisterResponse(device_id=req.device_id, created=True, server_time=time.time(),
+                                    device_number=number)
+        raise ApiError(503, "unavailable", "registration is busy; try again")
 
-    @app.post("/v1/credit-estimates", response_model=EstimateResponse)
+    @app.post("/v1/credit-estimates", response_model=EstimateResponse,
+              responses=errors(*COMMON, *SIGNED, "rate_limited", *NUMBER_REASONS))
     def estimate(req: EstimateRequest, device_id: str = Depends(signed_device)) -> EstimateResponse:
         a, identity = req.applicant, req.identity
         number = identity.document.id_number
@@ -196,11 +276,14 @@ def create_app(settings: ServiceSettings | None = None, model: CreditModel | Non
                                 currency=CURRENCY, reasons=[reason_text(c) for c in d.reasons],
                                 reason_codes=list(d.reasons))
 
-    @app.get("/v1/offers", response_model=OffersResponse)
+    @app.get("/v1/offers", response_model=OffersResponse, responses=errors(*COMMON, *SIGNED))
     def offers(device_id: str = Depends(signed_device)) -> OffersResponse:
         return catalog
 
-    @app.post("/v1/applications", response_model=ApplicationResponse)
+    @app.post("/v1/applications", response_model=ApplicationResponse, status_code=201,
+              responses={200: {"model": ApplicationResponse, "description": "a retry: the first answer again"},
+                         **errors(*COMMON, *SIGNED, "unknown_estimate", "offer_not_eligible", "amount_out_of_range",
+                                  "idempotency_conflict", "estimate_used", "bad_reference", "reference_taken")})
     async def apply(
         request: Request,
         idempotency_key: str = Header(..., alias="Idempotency-Key", min_length=8, max_length=128),
@@ -213,13 +296,22 @@ def create_app(settings: ServiceSettings | None = None, model: CreditModel | Non
             raise ApiError(422, "invalid_body", str(exc).splitlines()[0]) from None
         digest = body_digest(body)
         with engine.connect() as conn:
+            device_number = conn.execute(select(db.devices.c.device_number).where(
+                db.devices.c.device_id == device_id)).scalar()
             existing = conn.execute(select(db.applications).where(
                 db.applications.c.device_id == device_id,
                 db.applications.c.idempotency_key == idempotency_key)).first()
             est = conn.execute(select(db.estimates).where(
                 db.estimates.c.estimate_id == req.estimate_id, db.estimates.c.device_id == device_id)).first()
+            taken = conn.execute(select(db.applications.c.application_id).where(
+                db.applications.c.estimate_id == req.estimate_id)).first()
         if existing is not None:
             return _replay(existing, digest)
+        parsed = parse_reference(req.reference)
+        if parsed is None or parsed[0] != device_number:
+            raise ApiError(422, "bad_reference", "the reference is not this device's or fails its check character")
+        if taken is not None:
+            raise ApiError(409, "estimate_used", "this estimate already has an application")
         if est is None:
             raise ApiError(404, "unknown_estimate", "estimate not found for this device")
         product = next((p for p in catalog.products if p.id == req.offer_id), None)
@@ -232,14 +324,20 @@ def create_app(settings: ServiceSettings | None = None, model: CreditModel | Non
             with engine.begin() as conn:
                 conn.execute(insert(db.applications).values(
                     application_id=response.application_id, device_id=device_id, idempotency_key=idempotency_key,
-                    request_digest=digest, estimate_id=req.estimate_id, offer_id=req.offer_id, amount=req.amount,
+                    request_digest=digest, reference=req.reference, estimate_id=req.estimate_id, offer_id=req.offer_id, amount=req.amount,
                     term_months=req.term_months, status="received", response=response.model_dump_json(),
                     created_at=time.time()))
-        except IntegrityError:  # the same key raced in from a retry: answer as the first one was answered
+        except IntegrityError:  # raced: the same key from a retry (answer as the first), or the same estimate
             with engine.connect() as conn:
                 existing = conn.execute(select(db.applications).where(
                     db.applications.c.device_id == device_id,
                     db.applications.c.idempotency_key == idempotency_key)).first()
+                same_reference = conn.execute(select(db.applications.c.application_id).where(
+                    db.applications.c.reference == req.reference)).first()
+            if existing is None:
+                if same_reference is not None:
+                    raise ApiError(409, "reference_taken", "another application has this reference") from None
+                raise ApiError(409, "estimate_used", "this estimate already has an application") from None
             return _replay(existing, digest)
         return JSONResponse(json.loads(response.model_dump_json()), status_code=201)
 
@@ -248,25 +346,25 @@ def create_app(settings: ServiceSettings | None = None, model: CreditModel | Non
             raise ApiError(409, "idempotency_conflict", "idempotency key reused with a different request")
         return JSONResponse(json.loads(existing.response), status_code=200)
 
-    def support_staff(authorization: str = Header("", alias="Authorization")) -> None:
-        token = authorization.removeprefix("Bearer ").strip()
-        if not token or not any(hmac.compare_digest(token, t) for t in settings.support_tokens):
-            raise ApiError(403, "not_support", "support token required")
+    def support_staff(request: Request, authorization: str = Header("", alias="Authorization")) -> None:
+        scheme, _, token = authorization.partition(" ")
+        check_token("support", request, token.strip() if scheme == "Bearer" else "", settings.support_tokens)
 
-    @app.post("/v1/support/bundle-requests", response_model=BundleRequest, status_code=201)
+    @app.post("/v1/support/bundle-requests", response_model=BundleRequest, status_code=201,
+              responses=errors(*COMMON, *SUPPORT, "no_such_device"))
     def request_bundle(req: BundleRequestCreate, _: None = Depends(support_staff)) -> BundleRequest:
         now = time.time()
         request_id = secrets.token_hex(8)
         with engine.begin() as conn:
             if conn.execute(select(db.devices.c.device_id).where(db.devices.c.device_id == req.device_id)).first() is None:
-                raise ApiError(404, "unknown_device", "no such device")
+                raise ApiError(404, "no_such_device", "no such device")
             conn.execute(insert(db.bundle_requests).values(
                 request_id=request_id, device_id=req.device_id, since=now - 3600 * req.since_hours,
                 requested_at=now, status="pending"))
         return BundleRequest(request_id=request_id, device_id=req.device_id, since=now - 3600 * req.since_hours,
                              status="pending")
 
-    @app.get("/v1/support/flags", response_model=Flags)
+    @app.get("/v1/support/flags", response_model=Flags, responses=errors(*COMMON, *SUPPORT))
     def list_flags(since: float = 0.0, _: None = Depends(support_staff)) -> Flags:
         with engine.connect() as conn:
             rows = conn.execute(select(db.flags).where(db.flags.c.created_at >= since)
@@ -274,7 +372,7 @@ def create_app(settings: ServiceSettings | None = None, model: CreditModel | Non
         return Flags(flags=[Flag(flag_id=r.flag_id, kind=r.kind, device_id=r.device_id, estimate_id=r.estimate_id,
                                  detail=r.detail, created_at=r.created_at) for r in rows])
 
-    @app.get("/v1/devices/requests", response_model=PendingRequests)
+    @app.get("/v1/devices/requests", response_model=PendingRequests, responses=errors(*COMMON, *SIGNED))
     def pending_requests(device_id: str = Depends(signed_device)) -> PendingRequests:
         with engine.connect() as conn:
             rows = conn.execute(select(db.bundle_requests).where(
@@ -282,11 +380,13 @@ def create_app(settings: ServiceSettings | None = None, model: CreditModel | Non
         return PendingRequests(requests=[BundleRequest(request_id=r.request_id, device_id=r.device_id, since=r.since,
                                                        status="pending") for r in rows])
 
-    @app.put("/v1/devices/bundles/{request_id}", response_model=BundleRequest)
+    @app.put("/v1/devices/bundles/{request_id}", response_model=BundleRequest,
+             responses=errors(*COMMON, *SIGNED, "bad_bundle", "unknown_request"))
     async def upload_bundle(request_id: str, request: Request, device_id: str = Depends(signed_device)) -> BundleRequest:
         data = await request.body()
-        if not data.startswith(b"PK"):
-            raise ApiError(422, "not_a_zip", "the bundle must be a zip file")
+        problem = bundle_problem(data, settings.max_bundle_uncompressed_bytes)
+        if problem:
+            raise ApiError(422, "bad_bundle", f"the bundle is refused: {problem}")
         with engine.begin() as conn:
             row = conn.execute(select(db.bundle_requests).where(
                 db.bundle_requests.c.request_id == request_id, db.bundle_requests.c.device_id == device_id)).first()
@@ -296,7 +396,9 @@ def create_app(settings: ServiceSettings | None = None, model: CreditModel | Non
                 status="uploaded", uploaded_at=time.time(), data=data))
         return BundleRequest(request_id=request_id, device_id=device_id, since=row.since, status="uploaded")
 
-    @app.get("/v1/support/bundles/{request_id}")
+    @app.get("/v1/support/bundles/{request_id}", response_class=Response,
+             responses={200: {"content": {"application/zip": {}}, "description": "the bundle"},
+                        **errors(*COMMON, *SUPPORT, "unknown_request", "not_uploaded_yet")})
     def download_bundle(request_id: str, _: None = Depends(support_staff)) -> Response:
         with engine.connect() as conn:
             row = conn.execute(select(db.bundle_requests).where(db.bundle_requests.c.request_id == request_id)).first()

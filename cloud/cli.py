@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import sys
+from pathlib import Path
 
 OPENAPI_FILE = "cloud/openapi.json"
 
@@ -17,8 +18,9 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--db", help="database URL (default: SQLite under var/cloud/)")
-    serve.add_argument("--token", action="append", help="provisioning token (repeatable; or CLOUD_PROVISIONING_TOKENS)")
-    serve.add_argument("--support-token", action="append", help="support staff token (or CLOUD_SUPPORT_TOKENS)")
+    # Tokens come from files (one per line) or the environment, never the command line (``ps`` shows it).
+    serve.add_argument("--token-file", type=Path, help="provisioning tokens, one per line (or CLOUD_PROVISIONING_TOKENS)")
+    serve.add_argument("--support-token-file", type=Path, help="support staff tokens, one per line (or CLOUD_SUPPORT_TOKENS)")
     sub.add_parser("openapi", help="print the OpenAPI contract (JSON)")
     args = parser.parse_args(argv)
 
@@ -30,16 +32,20 @@ def main(argv: list[str] | None = None) -> int:
     overrides = {}
     if getattr(args, "db", None):
         overrides["database_url"] = args.db
-    if getattr(args, "token", None):
-        overrides["provisioning_tokens"] = args.token
-    if getattr(args, "support_token", None):
-        overrides["support_tokens"] = args.support_token
+    for option, setting in (("token_file", "provisioning_tokens"), ("support_token_file", "support_tokens")):
+        path = getattr(args, option, None)
+        if path is not None:
+            try:
+                overrides[setting] = [t.strip() for t in path.read_text(encoding="utf-8").splitlines() if t.strip()]
+            except (OSError, UnicodeDecodeError) as exc:
+                print(f"kiosk-cloud: cannot read {path}: {exc}", file=sys.stderr)
+                return 2
     settings = ServiceSettings(**overrides)
     if args.command == "openapi":
         print(json.dumps(create_app(settings).openapi(), indent=1, sort_keys=True))
         return 0
     if not settings.provisioning_tokens:
-        print("kiosk-cloud: no provisioning token set (--token or CLOUD_PROVISIONING_TOKENS)", file=sys.stderr)
+        print("kiosk-cloud: no provisioning token set (--token-file or CLOUD_PROVISIONING_TOKENS)", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO)
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning")

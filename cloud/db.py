@@ -27,6 +27,8 @@ devices = Table(
     "devices", metadata,
     Column("device_id", String(64), primary_key=True),
     Column("public_key", String(64), nullable=False),
+    # Short and unique across the fleet: the device part of every application reference (contract.reference).
+    Column("device_number", Integer, nullable=False, unique=True),
     Column("shop", String(120), nullable=False),
     Column("registered_at", Float, nullable=False),
 )
@@ -69,6 +71,7 @@ applications = Table(
     Column("device_id", String(64), nullable=False),
     Column("idempotency_key", String(128), nullable=False),
     Column("request_digest", String(64), nullable=False),
+    Column("reference", String(24), nullable=False, unique=True),  # what the customer was told
     Column("estimate_id", String(32), nullable=False),
     Column("offer_id", String(64), nullable=False),
     Column("amount", Float, nullable=False),
@@ -77,6 +80,18 @@ applications = Table(
     Column("response", Text, nullable=False),
     Column("created_at", Float, nullable=False),
     UniqueConstraint("device_id", "idempotency_key", name="uq_idempotency"),
+    # One live application per estimate: a second one (another key, another offer) is refused, so the amounts
+    # applied for can never add up past the limit.
+    UniqueConstraint("estimate_id", name="uq_application_estimate"),
+)
+
+
+# Wrong provisioning or support tokens, per source, for the lockout (cloud.guards.Lockout).
+auth_failures = Table(
+    "auth_failures", metadata,
+    Column("kind", String(16), nullable=False),
+    Column("source", String(64), nullable=False),
+    Column("at", Float, nullable=False, index=True),
 )
 
 

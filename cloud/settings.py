@@ -21,6 +21,11 @@ class ServiceSettings(BaseSettings):
     max_bundle_bytes: int = Field(5_000_000, ge=10_000)
     max_clock_skew_s: int = Field(300, ge=10, le=3600)
     max_body_bytes: int = Field(16_384, ge=1024)
+    # What an uploaded diagnostics bundle may inflate to (a 200 KB zip can hold gigabytes).
+    max_bundle_uncompressed_bytes: int = Field(50_000_000, ge=100_000)
+    # Wrong provisioning or support tokens from one address before it is locked out, and for how long.
+    max_token_failures: int = Field(10, ge=1, le=1000)
+    token_lockout_s: int = Field(900, ge=10)
     bureau_csv: Path = DEFAULT_CSV
     scorecard: Path = DEFAULT_ARTIFACT
     offers_file: Path = Path(__file__).with_name("offers.toml")

@@ -24,6 +24,7 @@ class RegisterResponse(Strict):
     device_id: str
     created: bool
     server_time: float
+    device_number: int = Field(ge=1, description="unique across the fleet; the device part of references")
 
 
 class Applicant(Strict):
@@ -100,6 +101,8 @@ class OffersResponse(Strict):
 
 
 class ApplicationRequest(Strict):
+    # The reference the customer was given (printed, spoken), made on the kiosk before sending: contract.reference.
+    reference: str = Field(pattern=r"^[0-9A-Z]{2,8}-[0-9A-Z]{5,12}$")
     estimate_id: str = Field(min_length=8, max_length=32)
     offer_id: str = Field(min_length=1, max_length=64)
     amount: float = Field(gt=0, le=1_000_000)
@@ -108,6 +111,7 @@ class ApplicationRequest(Strict):
 
 class ApplicationResponse(Strict):
     application_id: str
+    reference: str
     status: Literal["received"]
     estimate_id: str
     offer_id: str
@@ -153,5 +157,10 @@ class Health(Strict):
 
 
 class ErrorBody(Strict):
-    code: str
+    code: str = Field(description="one of contract.errors.ERRORS")
     message: str
+    server_time: float | None = Field(None, description="with stale_timestamp: the service's clock (Unix time)")
+
+
+class ErrorResponse(Strict):
+    error: ErrorBody

@@ -1,8 +1,10 @@
 """The device-request signature, shared by the kiosk (signs) and the service (verifies).
 
 In the spirit of RFC 9421 (HTTP Message Signatures), with a fixed set of covered components:
-method, path (with query), timestamp, nonce and the SHA-256 of the body, signed with the device's Ed25519
-key. The timestamp bounds how long a captured request stays valid; the nonce makes it single-use.
+method, path (with query), timestamp, nonce, the SHA-256 of the body and the Idempotency-Key header (empty when
+there is none), signed with the device's Ed25519 key. The timestamp bounds how long a captured request stays
+valid; the nonce makes it single-use; covering the idempotency key stops a captured request from being sent
+again under a new key (which the service would take for a second application).
 """
 
 from __future__ import annotations
@@ -26,16 +28,16 @@ def body_digest(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
-def signing_string(method: str, path: str, timestamp: str, nonce: str, digest: str) -> bytes:
-    return "\n".join((method.upper(), path, timestamp, nonce, digest)).encode()
+def signing_string(method: str, path: str, timestamp: str, nonce: str, digest: str, idempotency_key: str = "") -> bytes:
+    return "\n".join((method.upper(), path, timestamp, nonce, digest, idempotency_key)).encode()
 
 
 def sign_request(key: Ed25519PrivateKey, device_id: str, method: str, path: str, body: bytes,
-                 now: float | None = None) -> dict[str, str]:
+                 now: float | None = None, idempotency_key: str = "") -> dict[str, str]:
     timestamp = str(int(now if now is not None else time.time()))
     nonce = secrets.token_hex(16)
     digest = body_digest(body)
-    signature = key.sign(signing_string(method, path, timestamp, nonce, digest))
+    signature = key.sign(signing_string(method, path, timestamp, nonce, digest, idempotency_key))
     return {
         HEADER_DEVICE: device_id,
         HEADER_TIMESTAMP: timestamp,

@@ -36,3 +36,10 @@ class EndOfReplay(DeviceError):
     """A non-looping replay source has nothing more to give."""
 
     code = "end_of_replay"
+
+
+class StreamStopped(EndOfReplay):
+    """The kiosk stopped reading on purpose (the customer cancelled, the shopkeeper was called): the stream ends
+    like a finished replay, so every capture loop stops at its next frame."""
+
+    code = "stopped"

@@ -28,6 +28,19 @@ def _config(args: argparse.Namespace) -> KioskConfig:
     return config
 
 
+def _read_token(source: str) -> str:
+    """A token from a file, or from standard input with "-": never from the command line, where ``ps`` and
+    the shell history would show it to anyone on the box."""
+    try:
+        text = sys.stdin.readline() if source == "-" else Path(source).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SystemExit(f"kiosk: cannot read the token from {source}: {exc}") from None
+    token = text.strip().splitlines()[0].strip() if text.strip() else ""
+    if not token:
+        raise SystemExit(f"kiosk: {source} holds no token")
+    return token
+
+
 def cmd_version(args: argparse.Namespace) -> int:
     import cv2
     import onnxruntime
@@ -147,7 +160,9 @@ def cmd_eval_faces(args: argparse.Namespace) -> int:
     if args.synthetic_id:
         reports = []
         for case in args.case or ["upright"]:
-            reports.append(evaluate_synthetic_id(args.pairs, args.images, encoder, case, default,
+            # A chip photo is matched at the chip-photo calibration's threshold, as the kiosk matches it.
+            shipped = Calibration.chip_of(default.name) if case == "chip" else default
+            reports.append(evaluate_synthetic_id(args.pairs, args.images, encoder, case, shipped,
                                                  config.vision.fmr_target))
             if not args.json:
                 print(f"SYNTHETIC ID-vs-live ({case}): image1 of each pair printed on a specimen ID card in a scene")
@@ -169,7 +184,7 @@ def cmd_eval_faces(args: argparse.Namespace) -> int:
 
 def _eval_pool(args: argparse.Namespace, config: KioskConfig, encoder) -> int:
     """Per-group FMR/FNMR of every shipped calibration on all images of a calibration pool."""
-    from vision.evaluation.faces import encode_images
+    from vision.evaluation.faces import encode_chip_photos, encode_images
     from vision.evaluation.population import build_population_calibrations, format_population, load_groups, \
         population_report
     from vision.matching import Calibration
@@ -177,14 +192,17 @@ def _eval_pool(args: argparse.Namespace, config: KioskConfig, encoder) -> int:
     images = sorted(str(p.relative_to(args.pool)) for p in args.pool.glob("*/*.jpg"))
     groups = load_groups(args.groups) if args.groups else load_groups()
     encoded = encode_images(images, args.pool, encoder)
+    chips = encode_chip_photos(images, args.pool, encoder) if args.chip else None
     shipped = [c for c in Calibration.all() if set(c.recognizers) <= set(encoder.recognizers)
                and c.flip_tta == args.flip and c.detector == args.detector]
     if args.write_calibration:
         for calibration in build_population_calibrations(encoded, groups, args.population, args.detector, args.flip,
-                                                         args.pool.name):
+                                                         args.pool.name, chips):
             print(f"wrote {calibration.save(args.write_calibration / f'{calibration.name}.json')}")
-    report = population_report(encoded, groups, shipped)
+    report = population_report(encoded, groups, shipped, chips=chips)
     report["failure_to_enrol"] = len(encoded.failures)
+    if chips is not None:
+        report["chip_failure_to_enrol"] = len(chips.failures)
     print(json.dumps(report, indent=2, default=str) if args.json else format_population(report))
     return EXIT_OK
 
@@ -362,6 +380,7 @@ def cmd_eval_voice(args: argparse.Namespace) -> int:
 def cmd_cloud(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
+    from contract.reference import make_reference
     from contract.schemas import Applicant, ApplicationRequest, EstimateRequest, IdentityEvidence
     from kiosk.cloud_client.errors import CloudError
     from kiosk.cloud_client.identity import load_identity
@@ -372,12 +391,13 @@ def cmd_cloud(args: argparse.Namespace) -> int:
     config = _config(args)
     try:
         if args.cloud_cmd == "register":
-            identity, created = register_device(config, args.cloud, args.token, args.shop, args.device_id)
+            identity, created = register_device(config, args.cloud, _read_token(args.token_file), args.shop,
+                                                args.device_id)
             print(f"device {identity.device_id} {'registered' if created else 'already registered'} with {args.cloud}")
             return EXIT_OK
         identity = load_identity(config.data_dir)
         if identity is None:
-            print("kiosk: this kiosk is not registered (kiosk cloud register --cloud URL --token T --shop S)",
+            print("kiosk: this kiosk is not registered (kiosk cloud register --cloud URL --token-file F --shop S)",
                   file=sys.stderr)
             return EXIT_USAGE
         client = cloud_client(config, identity, args.cloud)
@@ -398,9 +418,21 @@ def cmd_cloud(args: argparse.Namespace) -> int:
         elif args.cloud_cmd == "offers":
             print(client.offers().model_dump_json(indent=2))
         elif args.cloud_cmd == "apply":
-            request = ApplicationRequest(estimate_id=args.estimate_id, offer_id=args.offer_id, amount=args.amount,
-                                         term_months=args.term)
-            print(client.submit_application(request, args.idempotency_key).model_dump_json(indent=2))
+            # Through the outbox, as the kiosk applies: stored with its reference first, then sent.
+            outbox = Outbox.for_data_dir(config.data_dir)
+            payload = {"estimate_id": args.estimate_id, "offer_id": args.offer_id, "amount": args.amount,
+                       "term_months": args.term}
+            try:  # the fields are checked before anything is stored (the reference is the outbox's to make)
+                ApplicationRequest(reference=make_reference(1, 1), **payload)
+            except ValidationError as exc:
+                print(f"kiosk: not a valid application: {str(exc).splitlines()[1:3]}", file=sys.stderr)
+                return EXIT_USAGE
+            item = outbox.enqueue("application", args.idempotency_key, payload)
+            outbox.drain(CloudApplications(client, outbox).send, only=item.id)
+            item = outbox.item(item.id)
+            print(json.dumps({"reference": item.reference, "status": item.status, "result": outbox.result(item.id)},
+                             indent=2))
+            return EXIT_OK if item.status == "sent" else EXIT_FAIL
         else:  # outbox
             outbox = Outbox.for_data_dir(config.data_dir)
             if args.drain:
@@ -420,7 +452,8 @@ def cmd_provision(args: argparse.Namespace) -> int:
 
     config = _config(args)
     try:
-        report = provision(config, args.cloud, args.token, args.shop, args.device_id, args.models_from)
+        report = provision(config, args.cloud, _read_token(args.token_file), args.shop, args.device_id,
+                           args.models_from)
     except (ProvisionError, CloudError, ModelError) as exc:
         print(f"kiosk: provisioning stopped, nothing changed after the last completed step: {exc}", file=sys.stderr)
         return EXIT_FAIL
@@ -544,6 +577,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--groups", type=Path, help="with --pool: identity -> group TSV (default: the shipped labels)")
     e.add_argument("--population", default="east_asian",
                    help="with --pool --write-calibration: the group whose impostor pairs set the thresholds")
+    e.add_argument("--chip", action="store_true",
+                   help="with --pool: also each image as a chip photo (102x126, JPEG q35) against the others; "
+                        "with --write-calibration, writes the chip-photo calibrations too")
     e.add_argument("--detector", choices=["yunet", "scrfd"], default="yunet")
     e.add_argument("--recognizer", action="append", choices=["mobilefacenet", "dlib_resnet"],
                    help="repeatable; default both, plus their fusion")
@@ -598,7 +634,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cloud", help="service base URL (default: config cloud.base_url)")
     csub = p.add_subparsers(dest="cloud_cmd", required=True, metavar="ACTION")
     c = csub.add_parser("register", help="create this kiosk's key pair and register it")
-    c.add_argument("--token", required=True, help="provisioning token from the lender")
+    c.add_argument("--token-file", required=True, metavar="FILE",
+                   help="file holding the provisioning token from the lender, or - to read it from standard input")
     c.add_argument("--shop", required=True)
     c.add_argument("--device-id", help="default: config device_id")
     c = csub.add_parser("estimate", help="credit-limit estimate for a verified identity")
@@ -619,7 +656,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("provision", help="field agent: install models, register, write config, self-test")
     p.add_argument("--cloud", required=True, help="scoring service URL")
-    p.add_argument("--token", required=True, help="provisioning token")
+    p.add_argument("--token-file", required=True, metavar="FILE",
+                   help="file holding the provisioning token, or - to read it from standard input")
     p.add_argument("--shop", required=True, help="shop name")
     p.add_argument("--device-id", help="default: config device_id")
     p.add_argument("--models-from", type=Path, help="model bundle directory (USB stick)")

@@ -42,6 +42,18 @@ class CloudSettings(_Section):
     connect_timeout_s: float = Field(3.0, gt=0, le=60)
     read_timeout_s: float = Field(10.0, gt=0, le=120)
     max_retries: int = Field(3, ge=0, le=10)
+    # The whole call, every retry included: the longest a customer waits on the network before being told.
+    deadline_s: float = Field(15.0, gt=0, le=300)
+
+    @field_validator("base_url")
+    @classmethod
+    def _secure(cls, value: HttpUrl) -> HttpUrl:
+        from kiosk.cloud_client.client import url_problem
+
+        problem = url_problem(str(value))
+        if problem:
+            raise ValueError(problem)
+        return value
 
 
 class JourneySettings(_Section):

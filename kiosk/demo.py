@@ -14,8 +14,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+import cv2
+import numpy as np
+
+from cloud.credit.model import CreditModel
+from cloud.local import LocalService
+from cloud.settings import ServiceSettings
+from edge_models.verify import ModelError
 from hardware.audio import AudioClip
 from hardware.errors import DeviceError
+from kiosk.cloud_client.errors import CloudError
+from kiosk.cloud_client.registration import register_device
 from kiosk.config import CHECKOUT_ROOT, KioskConfig
 from kiosk.devices import build_devices
 from kiosk.journey import events as ev
@@ -24,15 +33,6 @@ from kiosk.journey.session import ApplicantDetails
 from kiosk.journey.states import State
 from kiosk.runner import Runner, limits_from_config
 from kiosk.stages import STAGES, build_stages
-import cv2
-import numpy as np
-
-from cloud.credit.model import CreditModel
-from cloud.local import LocalService
-from cloud.settings import ServiceSettings
-from edge_models.verify import ModelError
-from kiosk.cloud_client.errors import CloudError
-from kiosk.cloud_client.registration import register_device
 from vision.evaluation.sequences import Actor, ActorCamera
 from vision.evaluation.specimen import photograph, specimen_card
 from vision.image_io import ImageInputError, load_image
@@ -202,7 +202,13 @@ def demo_world(config: KioskConfig) -> Iterator[DemoWorld]:
 
         runner.transition_listeners.append(actor_sees)
         runner.prompt_listeners.append(lambda challenge, _text: camera.perform(challenge))
-        yield DemoWorld(config, camera, service, applicant, runner)
+        if stages.drainer is not None:
+            stages.drainer.start()
+        try:
+            yield DemoWorld(config, camera, service, applicant, runner)
+        finally:
+            if stages.drainer is not None:
+                stages.drainer.stop()
 
 
 def run_demo(config: KioskConfig, language: str = "en", out: TextIO = sys.stdout) -> int:

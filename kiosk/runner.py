@@ -2,6 +2,11 @@
 
 The runner is the only place where the pure journey meets the outside world. It is synchronous: the
 Kivy app calls it from a worker thread so the screen never waits on vision or the network.
+
+Cancel and "call the shopkeeper" must act at once, even while a stage is busy on that worker: ``interrupt()``
+(called from the UI thread) sets the stages' stop signal, which ends camera streams at the next frame and cloud
+calls within a tenth of a second; what the interrupted stage returns is dropped, and the Cancel queued behind it
+then ends the session and wipes the biometrics.
 """
 
 from __future__ import annotations
@@ -12,21 +17,40 @@ import time
 from collections.abc import Callable
 
 from hardware.audio import AudioClip
-from hardware.errors import DeviceError
+from hardware.camera import Camera, Frame
+from hardware.errors import DeviceError, StreamStopped
 from hardware.printer import Receipt
-from kiosk.devices import Devices
-from kiosk.journey import effects as fx
-from kiosk.journey import events as ev
 from kiosk.audit import AuditLog
 from kiosk.config import KioskConfig
+from kiosk.devices import Devices
 from kiosk.i18n import reasons_text, tr
-from voice.tts import TtsError
-from kiosk.journey.prompts import prompt_text
+from kiosk.journey import effects as fx
+from kiosk.journey import events as ev
 from kiosk.journey.machine import Journey, JourneyLimits, Transition
+from kiosk.journey.prompts import prompt_text
 from kiosk.journey.states import DEFAULT_TIMEOUTS_S, State
 from kiosk.stages import STAGES, Stages
+from voice.tts import TtsError
 
 log = logging.getLogger("kiosk.runner")
+
+# Events the customer or the shopkeeper use to stop whatever the kiosk is doing.
+INTERRUPTING = (ev.Cancel, ev.CallShopkeeper)
+
+
+class StoppableCamera:
+    """The camera as the stages see it: reading ends (StreamStopped) as soon as the stop signal is set."""
+
+    def __init__(self, camera: Camera, stop) -> None:
+        self._camera, self._stop = camera, stop
+
+    def read(self) -> Frame:
+        if self._stop.is_set():
+            raise StreamStopped("camera", "stopped by the kiosk")
+        return self._camera.read()
+
+    def __getattr__(self, name: str):
+        return getattr(self._camera, name)
 
 
 def limits_from_config(config: KioskConfig) -> JourneyLimits:
@@ -106,8 +130,14 @@ class Runner:
         self.last_answer = None  # the latest voice answer (transcript, intent, text) for the screen
         self._camera_open = False
 
+    def interrupt(self) -> None:
+        """From any thread: stop the running stage now (see the module's note)."""
+        self.stages.stop.set()
+
     def send(self, event: ev.Event) -> list[Transition]:
         """Handle ``event`` and every event its effects produce; returns the transitions in order."""
+        if isinstance(event, INTERRUPTING):
+            self.stages.stop.clear()  # the interrupt has reached the journey: stages may run again
         queue = [event]
         transitions = []
         while queue:
@@ -124,10 +154,16 @@ class Runner:
 
     def _execute(self, effect: fx.Effect) -> list[ev.Event]:
         try:
-            return self._run(effect)
+            events = self._run(effect)
+        except StreamStopped:
+            return []
         except DeviceError as exc:
+            if self.stages.stop.is_set():
+                return []
             log.warning("device failure", extra={"device": exc.device, "code": exc.code, "detail": exc.message})
             return [ev.DeviceFailed(device=exc.device, code=exc.code)]
+        # An interrupted stage's result is not an attempt the customer made: the Cancel behind it decides.
+        return [] if self.stages.stop.is_set() else events
 
     def _unavailable(self, stage: str) -> list[ev.Event]:
         info = STAGES[stage]
@@ -146,12 +182,13 @@ class Runner:
             if s.id_capture is None:
                 return self._unavailable("id_capture")
             self._open_camera("id")
-            return [s.id_capture.capture_id(self.devices.camera, effect.attempt, self._prompt)]
+            return [s.id_capture.capture_id(StoppableCamera(self.devices.camera, s.stop), effect.attempt, self._prompt)]
         if isinstance(effect, fx.StartLiveCapture):
             if s.live_capture is None:
                 return self._unavailable("live_capture")
             self._open_camera("live")
-            return [s.live_capture.capture_live(self.devices.camera, effect.attempt, effect.challenges, self._prompt)]
+            return [s.live_capture.capture_live(StoppableCamera(self.devices.camera, s.stop), effect.attempt,
+                                                effect.challenges, self._prompt)]
         if isinstance(effect, fx.RunMatch):
             if s.face_match is None:
                 return self._unavailable("face_match")

@@ -7,8 +7,9 @@ message in the demo): the kiosk never invents a match score, an answer or a cred
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from hardware.audio import AudioClip
@@ -19,6 +20,7 @@ from kiosk.journey import events as ev
 from kiosk.journey.session import BiometricVault, SessionData
 
 if TYPE_CHECKING:  # heavy imports (models), loaded only when the stages are built
+    from kiosk.cloud_client.drainer import OutboxDrainer
     from kiosk.cloud_client.stages import VerificationSetup
     from vision.liveness.engine import LivenessEngine
     from vision.verifier import FaceVerifier
@@ -82,6 +84,10 @@ class Stages:
     credit_scoring: ScoringStage | None = None
     application: ApplicationStage | None = None
     answers: AnswerStage | None = None
+    # Sends queued applications in the background while the kiosk runs (started by whoever runs the kiosk).
+    drainer: OutboxDrainer | None = None
+    # Set by Runner.interrupt (cancel, the shopkeeper button): camera streams and cloud calls stop at once.
+    stop: threading.Event = field(default_factory=threading.Event)
 
     def missing(self) -> list[StageInfo]:
         return [info for name, info in STAGES.items() if getattr(self, name) is None]
@@ -90,18 +96,22 @@ class Stages:
 def build_stages(config: KioskConfig, id_reader: DocumentReader | None = None) -> Stages:
     """Every stage this build provides, loaded and verified now (a bad model fails here, loudly).
     ``id_reader``: the card's chip reader, when the kiosk has one (``Devices.id_reader``)."""
+    from kiosk.cloud_client.identity import load_identity
     from vision.id_capture import IdCardCapture
     from vision.id_card import CardReader
     from vision.id_ocr import CardOcr
     from vision.liveness.engine import LivenessEngine
     from vision.stages import VisionFaceMatch, VisionIdCapture, VisionLiveCapture
     from vision.verifier import FaceVerifier
-
     from voice.assistant import VoiceAssistant
 
-    from kiosk.cloud_client.identity import load_identity
-
     verifier = FaceVerifier.from_config(config)
+    if id_reader is not None and config.hardware.id_reader.photo_decoder and verifier.chip_matcher is None:
+        from vision.matching import CalibrationError
+
+        # Found now, not when the first customer's chip photo arrives.
+        raise CalibrationError(f"the ID reader decodes chip photos but calibration {config.vision.calibration} "
+                               "has no chip-photo calibration to match them with")
     liveness = LivenessEngine.from_config(config, verifier)
     card = CardReader(verifier.encoder.detector, CardOcr(config.model_dirs, config.vision.threads))
     stages = Stages(
@@ -112,13 +122,17 @@ def build_stages(config: KioskConfig, id_reader: DocumentReader | None = None) -
     )
     identity = load_identity(config.data_dir)
     if identity is not None:  # cloud stages need a registered device (`kiosk cloud register`)
+        from kiosk.cloud_client.drainer import OutboxDrainer
         from kiosk.cloud_client.outbox import Outbox
         from kiosk.cloud_client.registration import cloud_client
         from kiosk.cloud_client.stages import CloudApplications, CloudScoring
 
-        client = cloud_client(config, identity)
-        stages.credit_scoring = CloudScoring(client, verification_setup(verifier, liveness))
-        stages.application = CloudApplications(client, Outbox.for_data_dir(config.data_dir))
+        client = cloud_client(config, identity, stop=stages.stop)
+        outbox = Outbox.for_data_dir(config.data_dir)
+        # The drainer has a client of its own: a customer's cancel must not cut off a background delivery.
+        stages.drainer = OutboxDrainer(outbox, CloudApplications(cloud_client(config, identity), outbox).send)
+        stages.credit_scoring = CloudScoring(client, verification_setup(verifier, liveness), stages.drainer.kick)
+        stages.application = CloudApplications(client, outbox, stages.drainer.kick)
     return stages
 
 

@@ -40,9 +40,11 @@ def main() -> None:
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-cloud-"))
     port = free_port()
+    token_file = tmp / "token"
+    token_file.write_text(TOKEN)
     server = subprocess.Popen(
         [sys.executable, "-m", "cloud.cli", "serve", "--port", str(port), "--db", f"sqlite:///{tmp / 'db.sqlite3'}",
-         "--token", TOKEN],
+         "--token-file", str(token_file)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"

@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
+from cloud.acceptance import AcceptancePolicy
 from cloud.credit.model import CreditModel
 from cloud.local import LocalService
-from cloud.acceptance import AcceptancePolicy
+from cloud.settings import ServiceSettings
 from contract.id_number import REQUIRED_CHECKS
+from contract.reference import make_reference
 from contract.schemas import (
     Applicant,
+    ApplicationRequest,
     DocumentEvidence,
     EstimateRequest,
     FaceEvidence,
     IdentityEvidence,
     LivenessEvidence,
 )
-from cloud.settings import ServiceSettings
 from kiosk.cloud_client.client import CloudClient
 from kiosk.cloud_client.identity import DeviceIdentity
-from kiosk.config import load_config
 from kiosk.cloud_client.registration import register_device
+from kiosk.config import load_config
 
 TOKEN = "test-provisioning-token"
 SUPPORT = "test-support-token-0001"
@@ -63,6 +66,16 @@ def evidence(id_number: str, matched: bool = True, live: bool = True) -> Identit
         liveness=LivenessEvidence(models=policy.liveness_models, passive_score=0.97 if live else 0.1,
                                   challenges=2, challenges_passed=2),
     )
+
+
+_SEQUENCE = itertools.count(90_001)  # references made by tests, apart from the kiosk outbox's own row ids
+
+
+def application(identity: DeviceIdentity, estimate_id: str, amount: float = 5000, term_months: int = 12,
+                offer_id: str = "rural-bank-flex") -> ApplicationRequest:
+    """An application as ``identity``'s kiosk would send it, with a fresh reference of that device."""
+    return ApplicationRequest(reference=make_reference(identity.device_number, next(_SEQUENCE)), estimate_id=estimate_id,
+                              offer_id=offer_id, amount=amount, term_months=term_months)
 
 
 def estimate_request(id_number: str, matched: bool = True, live: bool = True, income: float = 6000,

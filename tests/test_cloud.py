@@ -14,10 +14,9 @@ from cloud.credit.bureau import synthetic_id_number
 from cloud.credit.policy import decide
 from contract.id_number import number_problems
 from contract.signing import HEADER_IDEMPOTENCY, sign_request
-from contract.schemas import ApplicationRequest
 from kiosk.cloud_client.errors import CloudRejected
 from kiosk.cloud_client.identity import DeviceIdentity
-from tests.cloud_helpers import THIN_FILE, TOKEN, client_for, estimate_request, service_settings
+from tests.cloud_helpers import THIN_FILE, TOKEN, application, client_for, estimate_request, service_settings
 
 OPENAPI = Path(__file__).resolve().parents[1] / "cloud" / "openapi.json"
 
@@ -34,7 +33,7 @@ def test_good_path_estimate_offers_and_one_application(service, identity, good_a
     assert estimate.reasons and all(isinstance(r, str) for r in estimate.reasons)
     offers = client.offers()
     assert {p.id for p in offers.products} >= {"rural-bank-flex"}
-    request = ApplicationRequest(estimate_id=estimate.estimate_id, offer_id="rural-bank-flex", amount=5000, term_months=12)
+    request = application(identity, estimate.estimate_id)
     first = client.submit_application(request, "session-1:rural-bank-flex")
     again = client.submit_application(request, "session-1:rural-bank-flex")
     assert first.application_id == again.application_id
@@ -51,9 +50,9 @@ def service_app_engine(service):
 def test_same_idempotency_key_with_a_different_request_is_refused(service, identity, good_applicant):
     client = client_for(service.url, identity)
     est = client.estimate(estimate_request(good_applicant))
-    client.submit_application(ApplicationRequest(estimate_id=est.estimate_id, offer_id="rural-bank-flex", amount=3000, term_months=12), "k-conflict-1")
+    client.submit_application(application(identity, est.estimate_id, 3000), "k-conflict-1")
     with pytest.raises(CloudRejected) as info:
-        client.submit_application(ApplicationRequest(estimate_id=est.estimate_id, offer_id="rural-bank-flex", amount=4000, term_months=12), "k-conflict-1")
+        client.submit_application(application(identity, est.estimate_id, 4000), "k-conflict-1")
     assert info.value.status == 409 and info.value.error_code == "idempotency_conflict"
 
 
@@ -61,9 +60,9 @@ def test_amount_above_the_limit_and_ineligible_offer_are_refused(service, identi
     client = client_for(service.url, identity)
     est = client.estimate(estimate_request(good_applicant, amount=3000))
     with pytest.raises(CloudRejected, match="amount_out_of_range"):
-        client.submit_application(ApplicationRequest(estimate_id=est.estimate_id, offer_id="rural-bank-flex", amount=3500, term_months=12), "k-over-1")
+        client.submit_application(application(identity, est.estimate_id, 3500), "k-over-1")
     with pytest.raises(CloudRejected, match="offer_not_eligible"):
-        client.submit_application(ApplicationRequest(estimate_id=est.estimate_id, offer_id="rural-bank-flex", amount=2000, term_months=7), "k-term-1")
+        client.submit_application(application(identity, est.estimate_id, 2000, 7), "k-term-1")
 
 
 def _signed_post(service, identity, path, body: bytes, now=None, tamper=None):
@@ -200,6 +199,6 @@ def test_unsigned_call_from_an_unregistered_kiosk_is_refused_locally(service):
 
 
 def test_application_header_is_required(service, identity, good_applicant):
-    body = ApplicationRequest(estimate_id="0123456789abcdef", offer_id="x", amount=1, term_months=1).model_dump_json().encode()
+    body = application(identity, "0123456789abcdef", 1, 1, "x").model_dump_json().encode()
     response, _ = _signed_post(service, identity, "/v1/applications", body)
     assert response.status_code == 422 and HEADER_IDEMPOTENCY in response.text

@@ -23,7 +23,7 @@ def served(tmp_path):
     env = {**os.environ, "CLOUD_SCORECARD": str(tmp_path / "card.json")}
     proc = subprocess.Popen(
         [sys.executable, "-m", "cloud.cli", "serve", "--port", str(port), "--db",
-         f"sqlite:///{tmp_path / 'svc.sqlite3'}", "--token", TOKEN],
+         f"sqlite:///{tmp_path / 'svc.sqlite3'}", "--token-file", token_file(tmp_path, TOKEN)],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
@@ -41,8 +41,15 @@ def served(tmp_path):
     proc.wait(timeout=10)
 
 
-def kiosk(*args):
-    return subprocess.run([sys.executable, "-m", "kiosk.cli", *map(str, args)], capture_output=True, text=True, timeout=120)
+def token_file(where, token):
+    path = where / f"token-{abs(hash(token))}"
+    path.write_text(token + "\n")
+    return path
+
+
+def kiosk(*args, stdin=None):
+    return subprocess.run([sys.executable, "-m", "kiosk.cli", *map(str, args)], capture_output=True, text=True,
+                          timeout=120, input=stdin, check=False)
 
 
 def test_register_estimate_offers_apply(served, tmp_path):
@@ -50,9 +57,9 @@ def test_register_estimate_offers_apply(served, tmp_path):
 
     model = CreditModel.load(DEFAULT_CSV, tmp_path / "card.json")
     applicant = next(r.id_number for r in model.records() if model.score(r)[0] < 0.12)
-    out = kiosk("cloud", "--cloud", served, "register", "--token", TOKEN, "--shop", "Test shop")
+    out = kiosk("cloud", "--cloud", served, "register", "--token-file", token_file(tmp_path, TOKEN), "--shop", "Test shop")
     assert out.returncode == 0 and "registered" in out.stdout, out.stderr
-    out = kiosk("cloud", "--cloud", served, "register", "--token", TOKEN, "--shop", "Test shop")
+    out = kiosk("cloud", "--cloud", served, "register", "--token-file", "-", "--shop", "Test shop", stdin=TOKEN + "\n")
     assert "already registered" in out.stdout
     evidence = tmp_path / "evidence.json"
     evidence.write_text(cloud_helpers.evidence(applicant).model_dump_json())
@@ -66,20 +73,23 @@ def test_register_estimate_offers_apply(served, tmp_path):
             product["id"], "--amount", min(estimate["limit"], product["max_amount"]), "--term",
             product["terms"][0], "--idempotency-key", "cli-app-0001"]
     first, second = json.loads(kiosk(*args).stdout), json.loads(kiosk(*args).stdout)
-    assert first["application_id"] == second["application_id"]
+    assert first["status"] == "sent" and first == second
+    assert first["result"]["reference"] == first["reference"]
     out = kiosk("cloud", "--cloud", served, "outbox")
-    assert out.returncode == 0 and out.stdout.strip() == "{}"
+    assert out.returncode == 0 and json.loads(out.stdout) == {"sent": 1}
 
 
-def test_wrong_token_and_unreachable_cloud_are_clear(served):
-    out = kiosk("cloud", "--cloud", served, "register", "--token", "not-the-token", "--shop", "S")
+def test_wrong_token_and_unreachable_cloud_are_clear(served, tmp_path):
+    out = kiosk("cloud", "--cloud", served, "register", "--token-file", token_file(tmp_path, "not-the-token"),
+                "--shop", "S")
     assert out.returncode == 1 and "bad_token" in out.stderr and "Traceback" not in out.stderr
-    out = kiosk("cloud", "--cloud", f"http://127.0.0.1:{free_port()}", "register", "--token", TOKEN, "--shop", "S")
+    out = kiosk("cloud", "--cloud", f"http://127.0.0.1:{free_port()}", "register", "--token-file",
+                token_file(tmp_path, TOKEN), "--shop", "S")
     assert out.returncode == 1 and "no answer" in out.stderr and "Traceback" not in out.stderr
 
 
 def test_estimate_needs_a_real_evidence_file(served, tmp_path):
-    kiosk("cloud", "--cloud", served, "register", "--token", TOKEN, "--shop", "Test shop")
+    kiosk("cloud", "--cloud", served, "register", "--token-file", token_file(tmp_path, TOKEN), "--shop", "Test shop")
     bad = tmp_path / "typed.json"
     bad.write_text('{"id_number": "11010219840406970X"}')  # a typed number is not evidence of anything
     out = kiosk("cloud", "--cloud", served, "estimate", "--evidence", bad, "--income", "6000", "--amount", "3000")

@@ -15,6 +15,7 @@ import requests
 from sqlalchemy import create_engine
 
 from cloud.acceptance import POLICY_FILE, AcceptancePolicy
+from contract.id_number import REQUIRED_CHECKS
 from contract.signing import sign_request
 from kiosk.cloud_client.errors import CloudRejected
 from tests.cloud_helpers import SUPPORT, THIN_FILE, client_for, estimate_request, register, start_service
@@ -94,6 +95,19 @@ def test_evidence_the_lender_does_not_accept_is_declined(service, identity, appl
     assert estimate.decision == "declined" and estimate.limit == 0 and estimate.reason_codes == ["verification_failed"]
 
 
+def test_a_chip_photo_score_is_judged_at_the_chip_photo_threshold(service, identity, applicant):
+    """The chip's small photo has its own calibrated threshold: a score that clears it is accepted even below the
+    printed portrait's threshold, one just under it is declined."""
+    policy = AcceptancePolicy.load().faces["mobilefacenet_flip_east_asian"]
+    assert policy.chip_threshold is not None and policy.chip_threshold != policy.threshold
+    client = client_for(service.url, identity)
+    base = {"document__chip_photo": "ok", "document__source": "chip",
+            "document__checks": [*REQUIRED_CHECKS, "chip_print_match"]}
+    ok = client.estimate(_with(applicant, **base, face__chip_score=policy.chip_threshold + 1e-4))
+    low = client.estimate(_with(applicant, **base, face__chip_score=policy.chip_threshold - 1e-4))
+    assert ok.decision != "declined" and low.decision == "declined"
+
+
 def test_good_evidence_is_scored_and_the_number_is_stored_as_a_keyed_hash(service, identity, applicant, tmp_path):
     estimate = client_for(service.url, identity).estimate(estimate_request(applicant))
     assert estimate.decision == "approved"
@@ -145,6 +159,10 @@ def test_the_acceptance_policy_matches_the_kiosks_calibrations_and_models():
     for name, face in raw["face"].items():
         calibration = json.loads((REPO / "vision" / "calibration" / f"{name}.json").read_text())
         assert face["thresholds"] == calibration["thresholds"], name
+        chip = REPO / "vision" / "calibration" / f"{name}_chip.json"
+        assert chip.is_file() == ("chip_thresholds" in face), name
+        if chip.is_file():
+            assert face["chip_thresholds"] == json.loads(chip.read_text())["thresholds"], name
         assert calibration["population"] == raw["population"], name
         assert all(sha[model] == digest for model, digest in face["models"].items()), name
     assert all(sha[model] == digest for model, digest in policy.liveness_models.items())

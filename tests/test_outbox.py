@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine
 
+from contract.reference import make_reference
+from kiosk.cloud_client.errors import NotRegistered
 from kiosk.cloud_client.outbox import Outbox
 from kiosk.cloud_client.stages import CloudApplications
 from kiosk.journey import events as ev
@@ -26,7 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 def world(tmp_path, model):
     """A running service, a registered kiosk data dir, and an estimate to apply against."""
     (tmp_path / "svc").mkdir()
-    service = start_service(tmp_path / "svc", model)
+    service = start_service(tmp_path / "svc", model, max_estimates_per_device_hour=1000)
     data_dir = tmp_path / "kiosk"
     identity = register(service, data_dir)
     applicant = next(r.id_number for r in model.records() if model.score(r)[0] < 0.12)
@@ -54,7 +56,8 @@ def test_service_down_then_up_queues_then_sends_exactly_one(world, model):
     outbox = Outbox.for_data_dir(data_dir)
     stage = CloudApplications(client_for(service.url, identity, retries=1), outbox)
     recorded = stage.submit(session_with(estimate), "rural-bank-flex:12", "s1:rural-bank-flex:12")
-    assert isinstance(recorded, ev.ApplicationRecorded) and recorded.queued and recorded.reference.startswith("Q")
+    assert isinstance(recorded, ev.ApplicationRecorded) and recorded.queued
+    assert recorded.reference == make_reference(identity.device_number, 1)  # this device's, readable aloud
     assert outbox.counts() == {"pending": 1}
     # The customer taps again while still offline: still one item.
     stage.submit(session_with(estimate), "rural-bank-flex:12", "s1:rural-bank-flex:12")
@@ -65,12 +68,16 @@ def test_service_down_then_up_queues_then_sends_exactly_one(world, model):
         assert (report.sent, report.remaining) == (1, 0)
         assert outbox.drain(stage.send).sent == 0
         assert [k for k, _ in applications(restarted)] == ["s1:rural-bank-flex:12"]
+        with create_engine(restarted.settings.database_url).connect() as conn:  # the lender files it under it
+            assert conn.exec_driver_sql("SELECT reference FROM applications").scalar() == recorded.reference
     finally:
         restarted.stop()
 
 
 def test_payloads_are_encrypted_at_rest_and_minimal(tmp_path):
-    outbox = Outbox.for_data_dir(tmp_path)
+    with pytest.raises(NotRegistered):  # no device number yet: no reference can be given, nothing is stored
+        Outbox.for_data_dir(tmp_path).enqueue("application", "k-0", {})
+    outbox = Outbox(tmp_path / "outbox.sqlite3", tmp_path / "device" / "outbox.key", device_number=7)
     outbox.enqueue("application", "k-1", {"estimate_id": "abcdef0123456789", "offer_id": "x", "amount": 1.0, "term_months": 3})
     raw = (tmp_path / "outbox.sqlite3").read_bytes()
     assert b"abcdef0123456789" not in raw
@@ -92,9 +99,12 @@ def _run_and_kill(args, after_lines: int, key: str) -> list[str]:
     return seen
 
 
-def test_kill_9_of_the_writer_loses_nothing_and_sends_nothing_twice(world):
+def test_kill_9_of_the_writer_loses_nothing_and_sends_nothing_twice(world, model):
     service, data_dir, identity, estimate = world
-    committed = _run_and_kill(["write", str(data_dir), estimate.estimate_id, "500"], 40, "committed")
+    client = client_for(service.url, identity)
+    applicant = estimate_request(next(r.id_number for r in model.records() if model.score(r)[0] < 0.12))
+    estimates = [estimate.estimate_id, *(client.estimate(applicant).estimate_id for _ in range(149))]
+    committed = _run_and_kill(["write", str(data_dir), ",".join(estimates)], 40, "committed")
     conn = sqlite3.connect(data_dir / "outbox.sqlite3")
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     conn.close()
@@ -123,3 +133,30 @@ def test_rejected_application_is_not_retried_and_goes_to_the_shopkeeper(world):
     result = stage.submit(session, "rural-bank-flex:12", "s2:too-much")
     assert isinstance(result, ev.ApplicationFailed)
     assert outbox.counts().get("rejected") == 1 and outbox.drain(stage.send).sent == 0
+
+
+def test_a_row_and_its_reference_are_stored_together_or_not_at_all(tmp_path, monkeypatch):
+    """The outbox connection autocommits each statement: without one explicit transaction a failure after the
+    insert (a full disk) left a row without a reference, which the drainer could never send."""
+    outbox = Outbox(tmp_path / "outbox.sqlite3", tmp_path / "outbox.key", device_number=3)
+
+    def disk_full(*_args):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr("kiosk.cloud_client.outbox.make_reference", disk_full)
+    with pytest.raises(sqlite3.OperationalError):
+        outbox.enqueue("application", "half-0001", {"estimate_id": "e" * 16})
+    assert outbox.items() == []
+    monkeypatch.undo()
+    assert outbox.enqueue("application", "half-0001", {"estimate_id": "e" * 16}).reference == make_reference(3, 1)
+
+
+def test_the_fault_suite_loses_and_duplicates_nothing():
+    """The short form of scripts/fault_suite.py (every case, one try): real service, real kiosk processes."""
+    proc = subprocess.run([sys.executable, "scripts/fault_suite.py", "--tries", "1", "--json"], cwd=REPO,
+                          capture_output=True, text=True, timeout=300, check=False)
+    rows = json.loads(proc.stdout)
+    assert len(rows) >= 12
+    for row in rows:
+        assert row["lost"] == 0 and row["duplicated"] == 0 and row["survived"] == row["tries"], row
+    assert proc.returncode == 0

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import itertools
+import time
 
 import pytest
 
 from hardware.camera import Camera, ReplayCamera
-from hardware.errors import DeviceMissing
+from hardware.errors import DeviceMissing, EndOfReplay
 from hardware.microphone import ReplayMicrophone
 from hardware.printer import EscPosFilePrinter
 from hardware.speaker import FileSpeaker
@@ -146,8 +147,9 @@ class RecordingVoice:
         self.said: list[tuple[str, str]] = []
 
     def speak(self, text: str, language: str):
-        from hardware.audio import AudioClip
         import numpy as np
+
+        from hardware.audio import AudioClip
 
         self.said.append((text, language))
         return AudioClip(np.zeros(160, np.int16), 16000)
@@ -165,3 +167,49 @@ def test_id_problems_are_spoken_in_the_customers_language(devices, stage, spoken
     runner.send(ev.ConsentGiven(agreed=True))
     said = " ".join(text for text, _ in voice.said)
     assert tr(spoken, "zh") in said and all(lang == "zh" for _, lang in voice.said)
+
+
+class SlowCamera(ReplayCamera):
+    """A camera whose every frame takes 0.2 s (a capture that would run for a minute)."""
+
+    def read(self):
+        time.sleep(0.2)
+        return super().read()
+
+
+class ReadUntilTheEndIdStage:
+    """Reads frames until the stream ends, the way the vision ID capture does, then gives up."""
+
+    def capture_id(self, camera: Camera, attempt: int, on_prompt) -> ev.IdCaptureResult:
+        for _ in range(300):
+            try:
+                camera.read()
+            except EndOfReplay:
+                break
+        return ev.IdCaptureResult(ok=False, reasons=("card_not_found",))
+
+
+def test_cancel_during_a_busy_stage_ends_the_session_within_a_second(devices):
+    """Issue 13 finding 2: cancel during ID capture took 28.7 s (the worker was busy with the capture)."""
+    from ui.controller import JourneyController
+
+    d = devices()
+    d.camera = SlowCamera(d.camera._paths, loop=True)
+    runner = Runner(new_journey(), d, Stages(id_capture=ReadUntilTheEndIdStage()))
+    controller = JourneyController(runner, None, lambda f: f(), lambda view: None)
+    try:
+        for event in (ev.StartPressed(), ev.LanguageChosen(language="zh"), ev.ConsentGiven(agreed=True)):
+            controller.post(event)
+        deadline = time.monotonic() + 10
+        while runner.journey.state is not State.ID_CAPTURE and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)  # the stage is now reading frames
+        t0 = time.monotonic()
+        controller.post(ev.Cancel()).result(timeout=5)
+        assert time.monotonic() - t0 < 1.0
+        assert runner.journey.state is State.END and runner.journey.data.id_attempts <= 1
+        assert runner.journey.data.biometrics.is_empty
+        # The stop reached the journey: the next customer's capture runs normally.
+        assert not runner.stages.stop.is_set()
+    finally:
+        controller.shutdown()

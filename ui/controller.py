@@ -17,7 +17,7 @@ from hardware.errors import DeviceError
 from hardware.microphone import Microphone
 from kiosk.journey import events as ev
 from kiosk.journey.machine import Transition
-from kiosk.runner import Runner
+from kiosk.runner import INTERRUPTING, Runner
 from ui.view import ViewState, snapshot
 
 log = logging.getLogger("ui.controller")
@@ -51,6 +51,8 @@ class JourneyController:
     # ---- called from the UI thread ------------------------------------------------------------------------
 
     def post(self, event: ev.Event) -> Future:
+        if isinstance(event, INTERRUPTING):  # now, not after the busy stage: it stops at its next frame
+            self.runner.interrupt()
         return self._submit(lambda: self.runner.send(self._stamp(event)))
 
     def tick(self) -> None:

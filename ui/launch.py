@@ -31,9 +31,15 @@ def build_app(config: KioskConfig, runner: Runner, fullscreen: bool):
 
 def run_kiosk(config: KioskConfig, fullscreen: bool = True) -> int:
     devices = build_devices(config.hardware, config.data_dir)
-    runner = Runner(Journey(limits_from_config(config), now=time.monotonic()), devices,
-                    build_stages(config, devices.id_reader))
-    build_app(config, runner, fullscreen).run()
+    stages = build_stages(config, devices.id_reader)
+    runner = Runner(Journey(limits_from_config(config), now=time.monotonic()), devices, stages)
+    if stages.drainer is not None:  # queued applications go out while the kiosk runs
+        stages.drainer.start()
+    try:
+        build_app(config, runner, fullscreen).run()
+    finally:
+        if stages.drainer is not None:
+            stages.drainer.stop()
     return 0
 
 

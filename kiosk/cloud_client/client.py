@@ -1,38 +1,67 @@
-"""Signed HTTP client for the scoring service: timeouts, bounded retries with backoff, strict responses.
+"""Signed HTTP client for the scoring service: a total deadline per call, bounded retries, strict responses.
 
 Retries are done here rather than by urllib3's Retry: every attempt must be signed afresh (new nonce,
-new timestamp), or the service would rightly reject the retry as a replay. Only connection failures,
-timeouts and 5xx are retried; a 4xx is an answer.
+new timestamp), or the service would rightly reject the retry as a replay. Connection failures, timeouts,
+5xx, 408 and any 4xx that is not the service's own documented error (a gateway's page) are retried; so are the
+service's refusals a fresh signature can cure (a stale timestamp, after re-syncing the clock from the
+``server_time`` it sends; a replayed nonce; a signature spoilt in transit). The service's other errors are
+answers (contract.errors says which are final).
+
+Each attempt runs on its own short-lived thread and the caller waits at most until the deadline: urllib3's
+read timeout is per socket read, so a server that drips one byte a second would otherwise hold the caller
+forever. An abandoned attempt ends on its own at its next read timeout; its answer is discarded.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 import time
-from collections.abc import Callable
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 import requests
 from pydantic import BaseModel, ValidationError
 
-from contract.signing import HEADER_IDEMPOTENCY, public_key_b64, sign_request
+from contract.errors import ERRORS, is_service_error
 from contract.schemas import (
     ApplicationRequest,
-    BundleRequest,
-    PendingRequests,
     ApplicationResponse,
+    BundleRequest,
     EstimateRequest,
     EstimateResponse,
     Health,
     OffersResponse,
+    PendingRequests,
     RegisterRequest,
     RegisterResponse,
 )
-from kiosk.cloud_client.errors import CloudBadResponse, CloudRejected, CloudUnavailable, NotRegistered
+from contract.signing import HEADER_IDEMPOTENCY, public_key_b64, sign_request
+from kiosk.cloud_client.errors import (
+    CloudBadResponse,
+    CloudRejected,
+    CloudUnavailable,
+    InsecureCloudUrl,
+    NotRegistered,
+)
 from kiosk.cloud_client.identity import DeviceIdentity
 
 T = TypeVar("T", bound=BaseModel)
+LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+
+
+def url_problem(url: str) -> str | None:
+    """Why the kiosk must not talk to ``url`` (None: it may): only https, except on this machine itself."""
+    parts = urlsplit(url)
+    if parts.scheme == "https":
+        return None
+    host = (parts.hostname or "").lower()
+    if parts.scheme == "http" and (host in LOOPBACK or host.startswith("127.")):
+        return None
+    return f"{url}: the scoring service must be reached over https (plain http only on this machine)"
 MAX_RESPONSE_BYTES = 256_000
+# The service's refusals that a re-signed attempt can cure, tried again within the same call.
+RESIGN = frozenset({"stale_timestamp", "replayed", "bad_signature", "digest_mismatch"})
 
 
 class CloudClient:
@@ -44,24 +73,37 @@ class CloudClient:
         read_timeout_s: float = 10.0,
         max_retries: int = 3,
         backoff_s: float = 0.5,
-        sleep: Callable[[float], None] = time.sleep,
+        deadline_s: float | None = None,
+        stop: threading.Event | None = None,
     ) -> None:
+        problem = url_problem(base_url)
+        if problem:
+            raise InsecureCloudUrl(problem)
         self.base_url = base_url.rstrip("/")
         self.identity = identity
         self.timeout = (connect_timeout_s, read_timeout_s)
         self.max_retries = max_retries
         self.backoff_s = backoff_s
-        self._sleep = sleep
-        self._session = requests.Session()
+        # When set (the customer cancelled), a call in progress gives up within a tenth of a second.
+        self.stop = stop or threading.Event()
+        # The whole call, all attempts included: what the customer can be kept waiting, at most.
+        self.deadline_s = deadline_s if deadline_s is not None else 2 * (connect_timeout_s + read_timeout_s)
+        # Service clock minus ours, learnt from its ``server_time``: a kiosk whose clock has drifted still
+        # signs timestamps the service accepts.
+        self.clock_offset = 0.0
 
     # ---- API ----------------------------------------------------------------------------------------------
 
     def health(self) -> Health:
-        return self._call("GET", "/v1/health", None, Health, signed=False)
+        health = self._call("GET", "/v1/health", None, Health, signed=False)
+        self.clock_offset = health.server_time - time.time()
+        return health
 
     def register(self, token: str, device_id: str, shop: str, key) -> RegisterResponse:
         body = RegisterRequest(token=token, device_id=device_id, public_key=public_key_b64(key), shop=shop)
-        return self._call("POST", "/v1/devices/register", body, RegisterResponse, signed=False)
+        answer = self._call("POST", "/v1/devices/register", body, RegisterResponse, signed=False)
+        self.clock_offset = answer.server_time - time.time()
+        return answer
 
     def estimate(self, request: EstimateRequest) -> EstimateResponse:
         return self._call("POST", "/v1/credit-estimates", request, EstimateResponse)
@@ -88,32 +130,70 @@ class CloudClient:
             payload = body
         else:
             payload = body.model_dump_json().encode() if body is not None else b""
+        end = time.monotonic() + self.deadline_s
         last: Exception | None = None
         for attempt in range(self.max_retries + 1):
-            if attempt:
-                self._sleep(self.backoff_s * 2 ** (attempt - 1))
+            if attempt and not isinstance(last, CloudRejected):  # a re-signed attempt needs no wait
+                # The backoff pause ends early on stop.
+                self.stop.wait(min(self.backoff_s * 2 ** (attempt - 1), max(end - time.monotonic(), 0)))
+            left = end - time.monotonic()
+            if left <= 0 or self.stop.is_set():
+                break
             request_headers = {"Content-Type": "application/json", **(headers or {})}
             if signed:
                 if self.identity is None:
                     raise NotRegistered("this kiosk is not registered with the cloud (run `kiosk cloud register`)")
-                request_headers.update(sign_request(self.identity.key, self.identity.device_id, method, path, payload))
+                request_headers.update(sign_request(self.identity.key, self.identity.device_id, method, path, payload,
+                                                    now=time.time() + self.clock_offset,
+                                                    idempotency_key=request_headers.get(HEADER_IDEMPOTENCY, "")))
             try:
-                response = self._session.request(method, self.base_url + path, data=payload or None,
-                                                 headers=request_headers, timeout=self.timeout, stream=True)
-                raw = self._read_limited(response)
+                status, raw = self._attempt(method, self.base_url + path, payload, request_headers, left)
             except requests.RequestException as exc:  # refused, timed out, cut off mid-body
                 last = exc
                 continue
-            if response.status_code >= 500:
-                last = CloudUnavailable(f"service error {response.status_code}")
-                continue
-            return self._parse(response.status_code, raw, model)
-        raise CloudUnavailable(f"{method} {path}: no answer after {self.max_retries + 1} attempts ({last})")
+            try:
+                return self._parse(status, raw, model)
+            except CloudRejected as exc:
+                if exc.error_code not in RESIGN:
+                    raise
+                if exc.server_time is not None:
+                    self.clock_offset = exc.server_time - time.time()
+                last = exc
+            except CloudUnavailable as exc:
+                last = exc
+        if isinstance(last, CloudRejected):
+            raise last
+        raise CloudUnavailable(f"{method} {path}: no answer after {attempt + 1} attempts within "
+                               f"{self.deadline_s:.0f} s ({last})")
 
-    def _read_limited(self, response: requests.Response) -> bytes:
-        """The body, refusing one that is too big or that arrives too slowly in total (a slow drip keeps
-        each read under the read timeout, so the overall deadline is checked here)."""
-        deadline = time.monotonic() + self.timeout[1]
+    def _attempt(self, method: str, url: str, payload: bytes, headers: dict[str, str], left: float
+                 ) -> tuple[int, bytes]:
+        """One HTTP exchange, status line to last byte, within ``left`` seconds (see the module's note)."""
+        box: dict[str, object] = {}
+        deadline = time.monotonic() + left
+
+        def run() -> None:
+            try:
+                response = requests.request(method, url, data=payload or None, headers=headers,
+                                            timeout=(min(self.timeout[0], left), min(self.timeout[1], left)),
+                                            stream=True)
+                box["answer"] = (response.status_code, self._read_limited(response, deadline))
+            except Exception as exc:  # noqa: BLE001 (handed to the caller's thread, which raises it)
+                box["error"] = exc
+
+        worker = threading.Thread(target=run, name="cloud-call", daemon=True)
+        worker.start()
+        while worker.is_alive() and time.monotonic() < deadline and not self.stop.is_set():
+            worker.join(min(0.1, max(deadline - time.monotonic(), 0)))
+        if worker.is_alive():
+            raise requests.Timeout("stopped" if self.stop.is_set() else f"no complete answer within {left:.1f} s")
+        if "error" in box:
+            raise box["error"]
+        return box["answer"]
+
+    @staticmethod
+    def _read_limited(response: requests.Response, deadline: float) -> bytes:
+        """The body, refusing one that is too big or still arriving at the deadline."""
         chunks, size = [], 0
         try:
             for chunk in response.iter_content(8192):
@@ -132,10 +212,19 @@ class CloudClient:
         try:
             data = json.loads(raw)
         except (ValueError, UnicodeDecodeError):
+            if status >= 400:
+                raise CloudUnavailable(f"status {status} that is not the service's answer") from None
             raise CloudBadResponse(f"status {status}: response is not JSON") from None
+        if status >= 500 or status == 408:
+            raise CloudUnavailable(f"service error {status}")
         if status >= 400:
-            error = data.get("error", {}) if isinstance(data, dict) else {}
-            raise CloudRejected(status, str(error.get("code", "error")), str(error.get("message", "")))
+            error = data.get("error") if isinstance(data, dict) else None
+            code = str(error.get("code", "")) if isinstance(error, dict) else ""
+            if not is_service_error(status, code):  # a gateway's or a proxy's answer: no answer yet
+                raise CloudUnavailable(f"status {status} that is not the service's answer ({code or 'no code'})")
+            server_time = error.get("server_time")
+            raise CloudRejected(status, code, str(error.get("message", "")), ERRORS[code].final,
+                                float(server_time) if isinstance(server_time, int | float) else None)
         try:
             return model.model_validate(data)
         except ValidationError as exc:

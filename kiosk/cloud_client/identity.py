@@ -21,6 +21,7 @@ INFO_FILE = "device.json"
 class DeviceIdentity:
     device_id: str
     key: Ed25519PrivateKey
+    device_number: int | None = None  # assigned by the service at registration (None: registered before numbers)
 
 
 def identity_dir(data_dir: Path) -> Path:
@@ -70,11 +71,16 @@ def load_identity(data_dir: Path) -> DeviceIdentity | None:
     key_path, info_path = directory / KEY_FILE, directory / INFO_FILE
     if not key_path.is_file() or not info_path.is_file():
         return None
-    return DeviceIdentity(json.loads(info_path.read_text())["device_id"], load_key(directory))
+    info = json.loads(info_path.read_text())
+    return DeviceIdentity(info["device_id"], load_key(directory), info.get("device_number"))
 
 
-def save_registration(data_dir: Path, device_id: str, cloud_url: str) -> None:
+def registered_device_number(data_dir: Path) -> int | None:
+    """The fleet-wide device number from the registration record, without opening the key."""
     path = identity_dir(data_dir) / INFO_FILE
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"device_id": device_id, "cloud_url": cloud_url}))
-    os.replace(tmp, path)
+    return json.loads(path.read_text()).get("device_number") if path.is_file() else None
+
+
+def save_registration(data_dir: Path, device_id: str, cloud_url: str, device_number: int) -> None:
+    write_private(identity_dir(data_dir) / INFO_FILE,
+                  json.dumps({"device_id": device_id, "cloud_url": cloud_url, "device_number": device_number}).encode())

@@ -3,7 +3,14 @@
 SQLite with synchronous=FULL: a row that ``enqueue`` returned for is on disk and survives kill -9 or a
 power cut. Payloads are encrypted at rest (Fernet) and hold only what the service needs (estimate id,
 offer, amount, term): no names, ID numbers or biometrics. Each row carries its idempotency key, so a send
-repeated after a crash (sent, but not yet marked sent) is answered by the service with the first result.
+repeated after a crash (sent, but not yet marked sent) is answered by the service with the first result, and
+the customer's reference (contract.reference: this device's number and the row's never-reused id), given
+before anything is sent and the same whether the application went at once or later.
+
+Delivery rules (``drain``): no answer (network down, timeouts, 5xx, a gateway's page) or a refusal of the
+service's that can pass later (rate limited, stale clock, unknown device until re-provisioned) leaves the row
+pending for the next try. Only the service's own final refusal (contract.errors) marks it rejected; a rejected
+row is kept and counted for staff (self-test, diagnostics), never deleted.
 """
 
 from __future__ import annotations
@@ -18,7 +25,9 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
-from kiosk.cloud_client.errors import CloudRejected, CloudUnavailable
+from contract.reference import make_reference
+from kiosk.cloud_client.errors import CloudRejected, CloudUnavailable, NotRegistered
+from kiosk.cloud_client.identity import registered_device_number
 from kiosk.private_files import write_private
 
 SCHEMA = """
@@ -32,7 +41,8 @@ CREATE TABLE IF NOT EXISTS outbox (
     created_at REAL NOT NULL,
     sent_at REAL,
     result TEXT,
-    last_error TEXT
+    last_error TEXT,
+    reference TEXT
 )
 """
 
@@ -45,6 +55,7 @@ class OutboxItem:
     payload: dict
     status: str
     attempts: int
+    reference: str | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +63,7 @@ class DrainReport:
     sent: int
     rejected: int
     remaining: int
+    waiting_for: str | None = None  # why the rest is still pending (the last error), None when all went
 
 
 def _key(path: Path) -> bytes:
@@ -63,8 +75,9 @@ def _key(path: Path) -> bytes:
 
 
 class Outbox:
-    def __init__(self, db_path: Path, key_path: Path) -> None:
+    def __init__(self, db_path: Path, key_path: Path, device_number: int | None = None) -> None:
         db_path.parent.mkdir(parents=True, exist_ok=True)
+        self.device_number = device_number
         self._fernet = Fernet(_key(key_path))
         # Built on one thread, used on the journey worker: sqlite3 allows that when calls are serialised,
         # which the lock below does.
@@ -73,28 +86,49 @@ class Outbox:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute(SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(outbox)")}
+        if "reference" not in columns:  # an outbox from before references
+            self._db.execute("ALTER TABLE outbox ADD COLUMN reference TEXT")
 
     @classmethod
     def for_data_dir(cls, data_dir: Path) -> Outbox:
-        return cls(data_dir / "outbox.sqlite3", data_dir / "device" / "outbox.key")
+        return cls(data_dir / "outbox.sqlite3", data_dir / "device" / "outbox.key", registered_device_number(data_dir))
 
-    def enqueue(self, kind: str, idempotency_key: str, payload: dict) -> int:
-        """Durably store; the same idempotency key is stored once. Returns the row id."""
+    def enqueue(self, kind: str, idempotency_key: str, payload: dict) -> OutboxItem:
+        """Durably store, with the customer's reference; the same idempotency key is stored once."""
+        if self.device_number is None:
+            raise NotRegistered("this kiosk has no device number from the service (run `kiosk cloud register`)")
         with self._lock:
             blob = self._fernet.encrypt(json.dumps(payload).encode())
-            with self._db:
-                self._db.execute(
+            # One explicit transaction (the connection autocommits each statement otherwise): the row and its
+            # reference reach the disk together, or neither does (a full disk fails the whole of it).
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                cursor = self._db.execute(
                     "INSERT OR IGNORE INTO outbox (idempotency_key, kind, payload, created_at) VALUES (?, ?, ?, ?)",
                     (idempotency_key, kind, blob, time.time()),
                 )
-            return self._db.execute("SELECT id FROM outbox WHERE idempotency_key = ?", (idempotency_key,)).fetchone()[0]
+                if cursor.rowcount:
+                    self._db.execute("UPDATE outbox SET reference = ? WHERE id = ?",
+                                     (make_reference(self.device_number, cursor.lastrowid), cursor.lastrowid))
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+            return self._items("WHERE idempotency_key = ?", (idempotency_key,))[0]
 
     def items(self, status: str | None = None) -> list[OutboxItem]:
+        return self._items("WHERE status = ?" if status else "", (status,) if status else ())
+
+    def item(self, item_id: int) -> OutboxItem:
+        return self._items("WHERE id = ?", (item_id,))[0]
+
+    def _items(self, where: str, args: tuple) -> list[OutboxItem]:
         with self._lock:
-            query = "SELECT id, idempotency_key, kind, payload, status, attempts FROM outbox"
-            rows = self._db.execute(query + (" WHERE status = ?" if status else "") + " ORDER BY id",
-                                    (status,) if status else ()).fetchall()
-            return [OutboxItem(r[0], r[1], r[2], json.loads(self._fernet.decrypt(r[3])), r[4], r[5]) for r in rows]
+            query = f"SELECT id, idempotency_key, kind, payload, status, attempts, reference FROM outbox {where} ORDER BY id"
+            return [OutboxItem(r[0], r[1], r[2], json.loads(self._fernet.decrypt(r[3])), r[4], r[5], r[6])
+                    for r in self._db.execute(query, args).fetchall()]
 
     def result(self, item_id: int) -> dict | None:
         with self._lock:
@@ -106,31 +140,40 @@ class Outbox:
             return dict(self._db.execute("SELECT status, COUNT(*) FROM outbox GROUP BY status").fetchall())
 
     def drain(self, send: Callable[[OutboxItem], dict], only: int | None = None) -> DrainReport:
-        """Send pending items in order; stop at the first network failure (the rest wait for the next try)."""
-        with self._lock:
-            sent = rejected = 0
-            for item in self.items("pending"):
-                if only is not None and item.id != only:
-                    continue
-                with self._db:
-                    self._db.execute("UPDATE outbox SET attempts = attempts + 1 WHERE id = ?", (item.id,))
-                try:
-                    result = send(item)
-                except CloudUnavailable as exc:
-                    with self._db:
-                        self._db.execute("UPDATE outbox SET last_error = ? WHERE id = ?", (str(exc)[:200], item.id))
-                    break
-                except CloudRejected as exc:
-                    with self._db:
-                        self._db.execute("UPDATE outbox SET status = 'rejected', last_error = ? WHERE id = ?",
-                                         (str(exc)[:200], item.id))
+        """Send pending items in order; stop at the first one that cannot go now (the rest wait for the next
+        try: their order is kept). The lock is not held while sending: the journey can store a new application
+        while the drainer waits on the network (an item sent twice from two threads is answered once: the
+        idempotency key)."""
+        sent = rejected = 0
+        waiting = None
+        for item in self.items("pending"):
+            if only is not None and item.id != only:
+                continue
+            self._update("UPDATE outbox SET attempts = attempts + 1 WHERE id = ?", (item.id,))
+            try:
+                result = send(item)
+            except ValueError as exc:  # the row cannot make a valid request: kept for staff, not retried forever
+                self._update("UPDATE outbox SET status = 'rejected', last_error = ? WHERE id = ?",
+                             (f"unsendable: {str(exc)[:180]}", item.id))
+                rejected += 1
+                continue
+            except (CloudUnavailable, CloudRejected) as exc:
+                if isinstance(exc, CloudRejected) and exc.final:
+                    self._update("UPDATE outbox SET status = 'rejected', last_error = ? WHERE id = ?",
+                                 (str(exc)[:200], item.id))
                     rejected += 1
                     continue
-                with self._db:
-                    self._db.execute("UPDATE outbox SET status = 'sent', sent_at = ?, result = ? WHERE id = ?",
-                                     (time.time(), json.dumps(result), item.id))
-                sent += 1
-            return DrainReport(sent, rejected, len(self.items("pending")))
+                waiting = str(exc)[:200]
+                self._update("UPDATE outbox SET last_error = ? WHERE id = ?", (waiting, item.id))
+                break
+            self._update("UPDATE outbox SET status = 'sent', sent_at = ?, result = ? WHERE id = ?",
+                         (time.time(), json.dumps(result), item.id))
+            sent += 1
+        return DrainReport(sent, rejected, len(self.items("pending")), waiting)
+
+    def _update(self, sql: str, args: tuple) -> None:
+        with self._lock, self._db:
+            self._db.execute(sql, args)
 
     def close(self) -> None:
         self._db.close()

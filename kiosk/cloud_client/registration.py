@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from kiosk.cloud_client.client import CloudClient
@@ -18,12 +19,14 @@ def register_device(config: KioskConfig, cloud_url: str, token: str, shop: str,
     key_path: Path = directory / KEY_FILE
     key = load_key(directory) if key_path.is_file() else create_key(directory)
     client = CloudClient(cloud_url, None, config.cloud.connect_timeout_s, config.cloud.read_timeout_s,
-                         config.cloud.max_retries)
+                         config.cloud.max_retries, deadline_s=config.cloud.deadline_s)
     response = client.register(token, device_id, shop, key)
-    save_registration(config.data_dir, device_id, cloud_url)
-    return DeviceIdentity(device_id, key), response.created
+    save_registration(config.data_dir, device_id, cloud_url, response.device_number)
+    return DeviceIdentity(device_id, key, response.device_number), response.created
 
 
-def cloud_client(config: KioskConfig, identity: DeviceIdentity, base_url: str | None = None) -> CloudClient:
+def cloud_client(config: KioskConfig, identity: DeviceIdentity, base_url: str | None = None,
+                 stop: threading.Event | None = None) -> CloudClient:
     c = config.cloud
-    return CloudClient(base_url or str(c.base_url), identity, c.connect_timeout_s, c.read_timeout_s, c.max_retries)
+    return CloudClient(base_url or str(c.base_url), identity, c.connect_timeout_s, c.read_timeout_s, c.max_retries,
+                       deadline_s=c.deadline_s, stop=stop)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-
+import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from contract.schemas import (
@@ -52,9 +53,11 @@ def identity_evidence(session: SessionData, setup: VerificationSetup) -> Identit
 
 
 class CloudScoring:
-    def __init__(self, client: CloudClient, setup: VerificationSetup) -> None:
+    def __init__(self, client: CloudClient, setup: VerificationSetup,
+                 on_answer: Callable[[], None] = lambda: None) -> None:
         self.client = client
         self.setup = setup
+        self.on_answer = on_answer  # the service answered: queued applications can go now
         self._catalog: OffersResponse | None = None  # cached: the catalog changes rarely
 
     def estimate(self, session: SessionData, attempt: int) -> ev.ScoreReceived | ev.ScoringFailed:
@@ -73,11 +76,12 @@ class CloudScoring:
                 self._catalog = self.client.offers()
         except CloudError as exc:
             log.warning("scoring failed", extra={"code": exc.code, "detail": str(exc)[:200]})
-            # A refusal (4xx) is the service's answer about this identity: asking again gives the same answer.
-            # 429 (too many requests) is the exception: it passes.
-            if isinstance(exc, CloudRejected) and exc.status != 429:
+            # A final refusal is the service's answer about this request: asking again gives the same answer.
+            # The others (rate limited, a re-provisioned device) may pass on a retry.
+            if isinstance(exc, CloudRejected) and exc.final:
                 return ev.ScoringFailed(code=exc.error_code, final=True)
             return ev.ScoringFailed(code=exc.code)
+        self.on_answer()
         estimate = CreditEstimate(result.limit, result.currency, result.grade, tuple(result.reasons),
                                   result.estimate_id, result.decision, tuple(result.reason_codes))
         quotes = [] if result.decision == "declined" else match_offers(
@@ -86,14 +90,16 @@ class CloudScoring:
 
 
 class CloudApplications:
-    """Stores the application in the outbox first (durable), then tries to send it right away."""
+    """Stores the application in the outbox first (durable, with the customer's reference), then tries to send it
+    right away; what is not sent now is sent by the kiosk's drainer (``OutboxDrainer``)."""
 
-    def __init__(self, client: CloudClient, outbox: Outbox) -> None:
+    def __init__(self, client: CloudClient, outbox: Outbox, on_delivered: Callable[[], None] = lambda: None) -> None:
         self.client = client
         self.outbox = outbox
+        self.on_delivered = on_delivered  # the network is back: the drainer should try the rest now
 
     def send(self, item: OutboxItem) -> dict:
-        request = ApplicationRequest(**item.payload)
+        request = ApplicationRequest(**item.payload, reference=item.reference)
         return self.client.submit_application(request, item.idempotency_key).model_dump()
 
     def submit(
@@ -102,15 +108,21 @@ class CloudApplications:
         offer = next(o for o in session.offers if o.offer_id == offer_id)
         payload = {"estimate_id": session.estimate.estimate_id if session.estimate else "",
                    "offer_id": offer_id.split(":")[0], "amount": offer.amount, "term_months": offer.term_months}
-        item_id = self.outbox.enqueue("application", idempotency_key, payload)
         try:
-            self.outbox.drain(self.send, only=item_id)
+            item = self.outbox.enqueue("application", idempotency_key, payload)
+        except (sqlite3.Error, OSError) as exc:  # disk full, read-only: nothing was promised, nothing is on disk
+            log.error("application could not be stored", extra={"detail": str(exc)[:200]})
+            return ev.ApplicationFailed(code="not_stored")
+        try:
+            self.outbox.drain(self.send, only=item.id)
         except CloudBadResponse as exc:
             log.warning("application answer unusable; kept in the outbox", extra={"detail": str(exc)[:200]})
-        if any(i.id == item_id for i in self.outbox.items("rejected")):
+        except (sqlite3.Error, OSError) as exc:  # stored, but its status could not be updated: it stays pending
+            log.error("outbox update failed", extra={"detail": str(exc)[:200]})
+        # The screen says exactly what the database holds: "sent" only for a row marked sent.
+        status = self.outbox.item(item.id).status
+        if status == "rejected":
             return ev.ApplicationFailed(code="rejected")
-        result = self.outbox.result(item_id)
-        if result is not None:
-            return ev.ApplicationRecorded(reference=result["application_id"], queued=False)
-        return ev.ApplicationRecorded(reference=f"Q{item_id:06d}", queued=True)
-
+        if status == "sent":
+            self.on_delivered()
+        return ev.ApplicationRecorded(reference=item.reference, queued=status != "sent")

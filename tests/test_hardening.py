@@ -1,0 +1,334 @@
+"""Fault and attack findings of issue 13, each reproduced against a real service on loopback (or a misbehaving
+HTTP server), each failing on the code before the fix."""
+
+from __future__ import annotations
+
+import io
+import json
+import socket
+import sqlite3
+import threading
+import time
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+from sqlalchemy import create_engine
+
+from contract.reference import make_reference, parse_reference
+from contract.signing import HEADER_IDEMPOTENCY, sign_request
+from kiosk.cloud_client.drainer import OutboxDrainer
+from kiosk.cloud_client.errors import CloudRejected, CloudUnavailable, InsecureCloudUrl
+from kiosk.cloud_client.outbox import Outbox
+from kiosk.cloud_client.stages import CloudApplications
+from kiosk.journey import events as ev
+from kiosk.journey.session import CreditEstimate, OfferSummary, SessionData
+from tests.cloud_helpers import SUPPORT, TOKEN, application, client_for, estimate_request, register, start_service
+from tests.helpers.gateway import Gateway, start_gateway
+
+
+@pytest.fixture(scope="module")
+def good_applicants(model):
+    """People who get an offer: each kiosk of this module scores its own (the same person at a second kiosk
+    within a day is held for review)."""
+    return [r.id_number for r in model.records() if model.score(r)[0] < 0.12][:20]
+
+
+@pytest.fixture(scope="module")
+def good_applicant(good_applicants):
+    return good_applicants[0]
+
+
+def session_for(estimate, amount: float = 1000.0) -> SessionData:
+    data = SessionData(session_id="s", started_at=0)
+    data.estimate = CreditEstimate(estimate.limit, "CNY", estimate.grade, (), estimate.estimate_id)
+    data.offers = (OfferSummary("rural-bank-flex:12", amount, 12, 0.108, 88.0, 1056.0),)
+    return data
+
+
+def new_kiosk(service, where, name: str):
+    """A kiosk of its own (one outbox per device, as in the field): its identity and its outbox."""
+    identity = register(service, where / name, f"kiosk-{name}")
+    return identity, Outbox.for_data_dir(where / name)
+
+
+@pytest.fixture
+def gateway():
+    httpd, url = start_gateway()
+    yield url
+    Gateway.drip_s = 0.0
+    httpd.shutdown()
+
+
+# ---- 1. the outbox delivers ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("answer", [
+    (429, b"Too Many Requests"), (408, b"Request Timeout"), (404, b"<html>Not Found</html>"),
+    (401, b'{"message": "Unauthorized"}'), (502, b"Bad Gateway"),
+])
+def test_a_gateways_answer_leaves_the_application_pending(gateway, service, good_applicants, tmp_path, answer):
+    """Finding 1: any 4xx marked the row rejected for good. Only the service's own final refusal may."""
+    identity, outbox = new_kiosk(service, tmp_path, f"gateway-{answer[0]}")
+    applicant = good_applicants[1 + [429, 408, 404, 401, 502].index(answer[0])]
+    estimate = client_for(service.url, identity).estimate(estimate_request(applicant))
+    Gateway.answer = answer
+    recorded = CloudApplications(client_for(gateway, identity), outbox).submit(session_for(estimate), "rural-bank-flex:12",
+                                                                               f"gateway-{answer[0]}")
+    assert isinstance(recorded, ev.ApplicationRecorded) and recorded.queued
+    assert outbox.counts() == {"pending": 1}
+    report = outbox.drain(CloudApplications(client_for(service.url, identity), outbox).send)
+    assert (report.sent, report.rejected, report.remaining) == (1, 0, 0), outbox._db.execute(
+        "SELECT last_error FROM outbox").fetchall()
+
+
+def test_a_kiosk_clock_400_s_ahead_resyncs_and_delivers(service, good_applicants, tmp_path):
+    """Finding 1: a stale-timestamp answer lost 3/3 applications; the client now learns the service's clock."""
+    identity, outbox = new_kiosk(service, tmp_path, "clock-ahead")
+    client = client_for(service.url, identity)
+    estimates = [client.estimate(estimate_request(good_applicants[10])) for _ in range(3)]
+    for i, estimate in enumerate(estimates):
+        outbox.enqueue("application", f"clock-ahead-{i}", {"estimate_id": estimate.estimate_id, "offer_id": "rural-bank-flex",
+                                                     "amount": 1000.0, "term_months": 12})
+    ahead = client_for(service.url, identity)
+    ahead.clock_offset = 400.0  # what a clock 400 s fast signs
+    report = outbox.drain(CloudApplications(ahead, outbox).send)
+    assert (report.sent, report.rejected, report.remaining) == (3, 0, 0), outbox._db.execute(
+        "SELECT last_error FROM outbox").fetchall()
+    assert abs(ahead.clock_offset) < 5
+
+
+def test_the_running_kiosk_drains_the_outbox_when_the_network_returns(tmp_path, model, good_applicant):
+    """Finding 1: nothing but the CLI drained the outbox; "it will be sent automatically" was not true."""
+    (tmp_path / "svc").mkdir()
+    service = start_service(tmp_path / "svc", model)
+    identity = register(service, tmp_path / "kiosk")
+    estimate = client_for(service.url, identity).estimate(estimate_request(good_applicant))
+    port = service.port
+    service.stop()
+    outbox = Outbox.for_data_dir(tmp_path / "kiosk")
+    stage = CloudApplications(client_for(service.url, identity), outbox)
+    drainer = OutboxDrainer(outbox, stage.send, min_pause_s=0.2, max_pause_s=0.4)
+    recorded = stage.submit(session_for(estimate), "rural-bank-flex:12", "drain-0001")
+    assert recorded.queued and outbox.counts() == {"pending": 1}
+    drainer.start()
+    restarted = start_service(tmp_path / "svc", model, port)
+    try:
+        deadline = time.monotonic() + 10
+        while outbox.counts() != {"sent": 1} and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert outbox.counts() == {"sent": 1}
+        with create_engine(restarted.settings.database_url).connect() as conn:
+            assert conn.exec_driver_sql("SELECT reference FROM applications").scalars().all() == [recorded.reference]
+    finally:
+        drainer.stop()
+        restarted.stop()
+
+
+def test_references_are_unique_across_the_fleet_and_catch_a_misheard_character(service, tmp_path):
+    """Finding 1: the printed reference (Q000001) was a local row number every kiosk reused."""
+    first, second = register(service, tmp_path / "a", "kiosk-ref-0001"), register(service, tmp_path / "b", "kiosk-ref-0002")
+    assert first.device_number != second.device_number
+    assert make_reference(first.device_number, 1) != make_reference(second.device_number, 1)
+    reference = make_reference(first.device_number, 1234)
+    assert parse_reference(reference) == (first.device_number, 1234)
+    assert parse_reference(reference.lower()) == (first.device_number, 1234)
+    wrong = reference[:-2] + ("1" if reference[-2] != "1" else "2") + reference[-1]
+    assert parse_reference(wrong) is None
+
+
+def test_an_application_the_disk_cannot_hold_is_not_promised(service, good_applicants, tmp_path):
+    """Finding 9: a raw sqlite3 error escaped the submit stage."""
+    identity, outbox = new_kiosk(service, tmp_path, "disk-full")
+    estimate = client_for(service.url, identity).estimate(estimate_request(good_applicants[11]))
+
+    def full(*_args):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    outbox.enqueue = full
+    result = CloudApplications(client_for(service.url, identity), outbox).submit(session_for(estimate),
+                                                                                 "rural-bank-flex:12", "disk-full-1")
+    assert result == ev.ApplicationFailed(code="not_stored")
+
+
+# ---- 2. deadlines -------------------------------------------------------------------------------------------
+
+
+def test_a_server_dripping_its_status_line_cannot_hold_the_kiosk(gateway, identity):
+    """Finding 2: one byte every 2 s kept the stage blocked past 150 s (the read timeout resets per byte)."""
+    Gateway.drip_s = 0.3
+    client = client_for(gateway, identity)
+    client.deadline_s = 1.5
+    t0 = time.monotonic()
+    with pytest.raises(CloudUnavailable, match="no answer"):
+        client.offers()
+    assert time.monotonic() - t0 < 2.5
+
+
+def test_a_cloud_call_gives_up_at_once_when_the_customer_cancels(gateway, identity):
+    """Finding 2: the journey's worker waited out the network while cancel, timeouts and the wipe could not act."""
+    Gateway.drip_s = 0.3
+    stop = threading.Event()
+    client = client_for(gateway, identity)
+    client.stop, client.deadline_s = stop, 30.0
+    threading.Timer(0.3, stop.set).start()
+    t0 = time.monotonic()
+    with pytest.raises(CloudUnavailable, match="stopped"):
+        client.offers()
+    assert time.monotonic() - t0 < 0.8
+
+
+def test_plain_http_is_refused_outside_this_machine():
+    """Finding 5: plain http:// cloud URLs were accepted outside loopback."""
+    from kiosk.config import CloudSettings
+
+    with pytest.raises(InsecureCloudUrl):
+        client_for("http://10.1.2.3:8080", None)
+    with pytest.raises(ValueError, match="https"):
+        CloudSettings(base_url="http://score.example.com")
+    assert client_for("https://score.example.com", None).base_url == "https://score.example.com"
+
+
+# ---- 3. the service under hostile input ----------------------------------------------------------------------
+
+
+def _chunked_post(url: str, path: str, total: int) -> int:
+    """A body without Content-Length, sent in chunks: the status the service answers with."""
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     "Transfer-Encoding: chunked\r\n\r\n".encode())
+        chunk = b"x" * 65536
+        try:
+            for _ in range(total // len(chunk)):
+                sock.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            sock.sendall(b"0\r\n\r\n")
+        except OSError:  # the service hung up once the limit was passed
+            pass
+        answer = sock.recv(4096)
+    return int(answer.split(b" ", 2)[1])
+
+
+def test_a_chunked_body_is_cut_off_at_the_limit_before_authentication(service):
+    """Finding 3: chunked bodies bypassed the size limit (4 x 256 MB held 2.2 GB)."""
+    t0 = time.monotonic()
+    assert _chunked_post(service.url, "/v1/devices/register", 8_000_000) == 413
+    assert time.monotonic() - t0 < 10
+
+
+@pytest.mark.parametrize("body", [
+    b'{"token": NaN, "device_id": "kiosk-x-1", "public_key": "AAAA", "shop": "S"}',
+    b'{"token": 1e999, "device_id": "kiosk-x-1", "public_key": "AAAA", "shop": "S"}',
+    b'{"token": "\\ud800\\ud800\\ud800\\ud800", "device_id": "kiosk-x-1", "public_key": "AAAA", "shop": "S"}',
+    '{"token": "令牌令牌令牌令牌", "device_id": "kiosk-x-1", "public_key": "AAAA", "shop": "S"}'.encode(),
+    b'{"token": "12345678", "device_id": "kiosk-x-1", "public_key": "AAAA", "shop": "S", "n": 1' + b"0" * 5000 + b"}",
+    b"\xff\xfe not utf-8",
+])
+def test_hostile_json_gets_the_documented_error_body_never_a_500(service, body):
+    response = requests.post(service.url + "/v1/devices/register", data=body,
+                             headers={"Content-Type": "application/json"}, timeout=5)
+    assert response.status_code in (403, 413, 422), response.text
+    error = response.json()["error"]
+    assert set(error) >= {"code", "message"} and "Traceback" not in response.text
+
+
+def test_every_error_the_service_raises_is_in_the_contract_and_the_openapi():
+    """Every ApiError code in the service is documented with its status, and every route's OpenAPI lists them."""
+    import re
+    from pathlib import Path
+
+    from contract.errors import ERRORS
+
+    source = (Path(__file__).resolve().parents[1] / "cloud" / "app.py").read_text()
+    raised = set(re.findall(r'ApiError\((\d+), "([a-z_]+)"', source))
+    assert raised and all(ERRORS[code].status == int(status) for status, code in raised)
+    openapi = json.loads((Path(__file__).resolve().parents[1] / "cloud" / "openapi.json").read_text())
+    for path, methods in openapi["paths"].items():
+        for method in methods.values():
+            assert {"413", "422", "500"} <= set(method["responses"]), path
+
+
+# ---- 4. tokens -----------------------------------------------------------------------------------------------
+
+
+def test_wrong_tokens_lock_the_source_out(tmp_path, model):
+    """Finding 4: 6,000 wrong guesses, no 429."""
+    svc = start_service(tmp_path, model, max_token_failures=5)
+    try:
+        body = {"device_id": "kiosk-lock-1", "public_key": "A" * 44, "shop": "S"}
+        codes = [requests.post(svc.url + "/v1/devices/register", json={**body, "token": f"guess-{i:04d}"},
+                               timeout=5).status_code for i in range(6)]
+        assert codes == [403] * 5 + [429]
+        right = requests.post(svc.url + "/v1/devices/register", json={**body, "token": TOKEN}, timeout=5)
+        assert right.status_code == 429 and right.json()["error"]["code"] == "locked_out"
+    finally:
+        svc.stop()
+
+
+def test_a_support_token_needs_the_bearer_scheme(service):
+    """Finding 4: a support token without "Bearer " was accepted."""
+    url = service.url + "/v1/support/flags"
+    assert requests.get(url, headers={"Authorization": SUPPORT}, timeout=5).status_code == 403
+    assert requests.get(url, headers={"Authorization": f"Basic {SUPPORT}"}, timeout=5).status_code == 403
+    assert requests.get(url, headers={"Authorization": f"Bearer {SUPPORT}"}, timeout=5).status_code == 200
+
+
+# ---- 5. duplicates -------------------------------------------------------------------------------------------
+
+
+def test_the_idempotency_key_is_covered_by_the_signature(service, identity, good_applicant):
+    """Finding 5: a captured, re-signed retry with a new key created a second application."""
+    estimate = client_for(service.url, identity).estimate(estimate_request(good_applicant))
+    body = application(identity, estimate.estimate_id, 1000).model_dump_json().encode()
+    headers = sign_request(identity.key, identity.device_id, "POST", "/v1/applications", body,
+                           idempotency_key="key-one-0001")
+    headers.update({"Content-Type": "application/json", HEADER_IDEMPOTENCY: "key-two-0002"})
+    response = requests.post(service.url + "/v1/applications", data=body, headers=headers, timeout=5)
+    assert response.status_code == 401 and response.json()["error"]["code"] == "bad_signature"
+
+
+def test_one_estimate_takes_one_application_however_many_are_sent_at_once(service, identity, good_applicant):
+    """Finding 5: one estimate accepted 11 applications of 1,000 against a 5,000 limit."""
+    client = client_for(service.url, identity)
+    estimate = client.estimate(estimate_request(good_applicant))
+
+    def apply(i: int) -> str:
+        try:
+            client.submit_application(application(identity, estimate.estimate_id, 1000), f"many-{i:04d}")
+            return "created"
+        except CloudRejected as exc:
+            assert exc.final
+            return exc.error_code
+
+    with ThreadPoolExecutor(8) as pool:
+        outcomes = list(pool.map(apply, range(16)))
+    assert outcomes.count("created") == 1 and set(outcomes) == {"created", "estimate_used"}
+    with create_engine(service.settings.database_url).connect() as conn:
+        assert conn.exec_driver_sql("SELECT COUNT(*) FROM applications WHERE estimate_id = ?",
+                                    (estimate.estimate_id,)).scalar() == 1
+
+
+# ---- 10. bundle uploads --------------------------------------------------------------------------------------
+
+
+def _zip(entries: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(("entries", "why"), [
+    ({"../../etc/cron.d/x": b"boom"}, "leaves the bundle"),
+    ({"/abs/path.txt": b"boom"}, "leaves the bundle"),
+    ({"logs.jsonl": b"\0" * 20_000_000}, "inflates"),
+])
+def test_unsafe_bundles_are_refused(service, identity, entries, why):
+    """Finding 10: zip-slip names and a 195 KB zip that inflates to 200 MB were accepted."""
+    created = requests.post(service.url + "/v1/support/bundle-requests", json={"device_id": identity.device_id},
+                            headers={"Authorization": f"Bearer {SUPPORT}"}, timeout=5).json()
+    with pytest.raises(CloudRejected, match="bad_bundle") as info:
+        client_for(service.url, identity).upload_bundle(created["request_id"], _zip(entries))
+    assert why in str(info.value)
