@@ -30,8 +30,12 @@ from contract.errors import ERRORS
 from contract.id_number import NUMBER_REASONS, number_problems
 from contract.reference import parse_reference
 from contract.schemas import (
+    AgentCheck,
+    AgentCheckResult,
     ApplicationRequest,
     ApplicationResponse,
+    AuditAnchor,
+    AuditCheckpoint,
     BundleRequest,
     BundleRequestCreate,
     ErrorResponse,
@@ -379,6 +383,49 @@ def create_app(settings: ServiceSettings | None = None, model: CreditModel | Non
                 db.bundle_requests.c.device_id == device_id, db.bundle_requests.c.status == "pending")).fetchall()
         return PendingRequests(requests=[BundleRequest(request_id=r.request_id, device_id=r.device_id, since=r.since,
                                                        status="pending") for r in rows])
+
+    @app.post("/v1/devices/agent-check", response_model=AgentCheckResult,
+              responses=errors(*COMMON, *SIGNED, "bad_token", "locked_out"))
+    def agent_check(req: AgentCheck, request: Request, device_id: str = Depends(signed_device)) -> AgentCheckResult:
+        """A field agent at a registered kiosk proves who they are with the lender's token (wrong ones count
+        towards the lockout like registrations do)."""
+        check_token("provisioning", request, req.token, settings.provisioning_tokens)
+        log.info("field agent authorised at device", extra={"device": device_id})
+        return AgentCheckResult(ok=True)
+
+    def last_anchor(device_id: str) -> AuditAnchor:
+        with engine.connect() as conn:
+            row = conn.execute(select(db.audit_anchors).where(db.audit_anchors.c.device_id == device_id)
+                               .order_by(db.audit_anchors.c.seq.desc(), db.audit_anchors.c.anchored_at.desc())
+                               .limit(1)).first()
+        if row is None:
+            return AuditAnchor(seq=0, head="0" * 64, anchored_at=None)
+        return AuditAnchor(seq=row.seq, head=row.head, anchored_at=row.anchored_at)
+
+    @app.get("/v1/devices/audit-anchor", response_model=AuditAnchor, responses=errors(*COMMON, *SIGNED))
+    def get_anchor(device_id: str = Depends(signed_device)) -> AuditAnchor:
+        return last_anchor(device_id)
+
+    @app.post("/v1/devices/audit-anchor", response_model=AuditAnchor,
+              responses=errors(*COMMON, *SIGNED, "audit_truncated", "audit_forked"))
+    def anchor(req: AuditCheckpoint, device_id: str = Depends(signed_device)) -> AuditAnchor:
+        """Anchors the head if it extends the last anchor; a cut or a rewrite is refused and flagged for support."""
+        last = last_anchor(device_id)
+        problem = None
+        if req.seq < last.seq or req.previous_seq > req.seq:
+            problem = ("audit_truncated", f"log ends at record {req.seq}, record {last.seq} was anchored")
+        elif req.previous_seq != last.seq or req.previous_head != last.head:
+            problem = ("audit_forked", f"record {last.seq} is not the one anchored")
+        now = time.time()
+        if problem:
+            with engine.begin() as conn:
+                conn.execute(insert(db.flags).values(flag_id=secrets.token_hex(8), kind=problem[0], device_id=device_id,
+                                                     detail=problem[1], created_at=now))
+            raise ApiError(409, *problem)
+        with engine.begin() as conn:
+            conn.execute(insert(db.audit_anchors).values(device_id=device_id, seq=req.seq, head=req.head,
+                                                         anchored_at=now))
+        return AuditAnchor(seq=req.seq, head=req.head, anchored_at=now)
 
     @app.put("/v1/devices/bundles/{request_id}", response_model=BundleRequest,
              responses=errors(*COMMON, *SIGNED, "bad_bundle", "unknown_request"))

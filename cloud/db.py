@@ -86,6 +86,15 @@ applications = Table(
 )
 
 
+# The head of each device's audit chain at its check-ins: what it can no longer silently rewrite or cut.
+audit_anchors = Table(
+    "audit_anchors", metadata,
+    Column("device_id", String(64), nullable=False, index=True),
+    Column("seq", Integer, nullable=False),
+    Column("head", String(64), nullable=False),
+    Column("anchored_at", Float, nullable=False),
+)
+
 # Wrong provisioning or support tokens, per source, for the lockout (cloud.guards.Lockout).
 auth_failures = Table(
     "auth_failures", metadata,

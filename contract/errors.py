@@ -46,6 +46,8 @@ ERRORS: dict[str, ServiceError] = {
     "idempotency_conflict": ServiceError(409, True, "the idempotency key was used for a different request"),
     "estimate_used": ServiceError(409, True, "this estimate already has a live application"),
     "not_uploaded_yet": ServiceError(409, True, "the device has not uploaded the bundle yet"),
+    "audit_truncated": ServiceError(409, True, "the audit log ends before the record the service anchored"),
+    "audit_forked": ServiceError(409, True, "the audit log no longer holds the record the service anchored"),
     "body_too_large": ServiceError(413, True, "the request body is too large"),
     "invalid_body": ServiceError(422, True, "the request body is not valid for this endpoint"),
     "bad_public_key": ServiceError(422, True, "the public key is not a raw Ed25519 key"),

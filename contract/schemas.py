@@ -164,3 +164,29 @@ class ErrorBody(Strict):
 
 class ErrorResponse(Strict):
     error: ErrorBody
+
+
+class AuditCheckpoint(Strict):
+    """The head of a kiosk's audit chain, sent at check-in, with the kiosk's own hash at the service's last anchor
+    (so the service can tell an extension of what it anchored from a rewrite or a cut)."""
+
+    seq: int = Field(ge=0)
+    head: str = Field(pattern=r"^[0-9a-f]{64}$")
+    previous_seq: int = Field(ge=0)
+    previous_head: str | None = Field(pattern=r"^[0-9a-f]{64}$", description="null: the kiosk has no such record")
+
+
+class AuditAnchor(Strict):
+    seq: int = Field(ge=0, description="0: nothing anchored yet")
+    head: str
+    anchored_at: float | None
+
+
+class AgentCheck(Strict):
+    """A field agent's provisioning token, checked by the service for a device (e.g. to reset its staff PIN)."""
+
+    token: str = Field(min_length=8, max_length=200)
+
+
+class AgentCheckResult(Strict):
+    ok: Literal[True]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
+import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -15,6 +17,7 @@ from edge_models.verify import ModelError, verify_all
 from hardware.errors import DeviceError
 from kiosk import __version__
 from kiosk.config import ConfigError, KioskConfig, load_config
+from kiosk.disk import is_disk_full
 from kiosk.logging_setup import configure_logging
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
@@ -185,8 +188,12 @@ def cmd_eval_faces(args: argparse.Namespace) -> int:
 def _eval_pool(args: argparse.Namespace, config: KioskConfig, encoder) -> int:
     """Per-group FMR/FNMR of every shipped calibration on all images of a calibration pool."""
     from vision.evaluation.faces import encode_chip_photos, encode_images
-    from vision.evaluation.population import build_population_calibrations, format_population, load_groups, \
-        population_report
+    from vision.evaluation.population import (
+        build_population_calibrations,
+        format_population,
+        load_groups,
+        population_report,
+    )
     from vision.matching import Calibration
 
     images = sorted(str(p.relative_to(args.pool)) for p in args.pool.glob("*/*.jpg"))
@@ -482,12 +489,24 @@ def cmd_logs(args: argparse.Namespace) -> int:
 
 def cmd_audit(args: argparse.Namespace) -> int:
     from kiosk.audit import AuditLog
+    from kiosk.cloud_client.errors import CloudError
+    from kiosk.cloud_client.identity import load_identity
+    from kiosk.cloud_client.registration import cloud_client
 
     config = _config(args)
     audit = AuditLog.for_data_dir(config.data_dir)
-    result = audit.verify()
+    anchor, against = None, "no cloud anchor (not registered)"
+    identity = load_identity(config.data_dir)
+    if identity is not None:
+        try:  # the service's last anchor shows what the file alone cannot: a cut tail, a rewrite, a new file
+            last = cloud_client(config, identity).audit_anchor()
+            anchor, against = (last.seq, last.head), f"cloud anchor at record {last.seq}"
+        except CloudError as exc:
+            against = f"cloud anchor not checked ({exc.code})"
+    result = audit.verify(anchor)
     audit.close()
-    print(f"audit log: {result.records} records, " + ("chain intact" if result.ok else f"TAMPERED: {result.problem}"))
+    print(f"audit log: {result.records} records, "
+          + ("chain intact" if result.ok else f"TAMPERED: {result.problem}") + f"; {against}")
     return EXIT_OK if result.ok else EXIT_FAIL
 
 
@@ -497,27 +516,48 @@ def cmd_checkin(args: argparse.Namespace) -> int:
 
     config = _config(args)
     try:
-        uploaded = check_in(config)
+        done = check_in(config)
     except CloudError as exc:
         print(f"kiosk: check-in failed: {exc}", file=sys.stderr)
         return EXIT_FAIL
-    print(f"uploaded {len(uploaded)} diagnostics bundle(s)" + (f": {', '.join(uploaded)}" if uploaded else ""))
-    return EXIT_OK
+    print(f"uploaded {len(done.uploaded)} diagnostics bundle(s)" + (f": {', '.join(done.uploaded)}" if done.uploaded else ""))
+    print(f"audit log: {done.audit}")
+    return EXIT_FAIL if done.audit.startswith(("REFUSED", "not anchored")) else EXIT_OK
 
 
 def cmd_pin(args: argparse.Namespace) -> int:
     import getpass
 
-    from kiosk.admin_pin import PinStore
+    from kiosk.admin_pin import PinChangeRefused, PinStore
     from kiosk.audit import AuditLog
+    from kiosk.cloud_client.errors import CloudError
+    from kiosk.cloud_client.identity import load_identity
+    from kiosk.cloud_client.registration import cloud_client
 
     config = _config(args)
-    pin = args.pin or getpass.getpass("new staff PIN (6-12 digits): ")
+    store = PinStore(config.data_dir / "device" / "admin_pin.json", audit=AuditLog.for_data_dir(config.data_dir))
+    # PINs are typed (or piped: current PIN, then the new one, one per line), never given on the command line.
+    ask = (lambda _prompt: sys.stdin.readline().strip()) if args.stdin else getpass.getpass
+    agent = False
+    if args.agent_token_file:
+        identity = load_identity(config.data_dir)
+        if identity is None:
+            print("kiosk: a PIN reset by a field agent needs a registered kiosk", file=sys.stderr)
+            return EXIT_USAGE
+        try:
+            agent = cloud_client(config, identity).agent_check(_read_token(args.agent_token_file)).ok
+        except CloudError as exc:
+            print(f"kiosk: the service did not accept the field agent's token: {exc}", file=sys.stderr)
+            return EXIT_FAIL
+    current = ask("current staff PIN: ") if store.is_set and not agent else None
     try:
-        PinStore(config.data_dir / "device" / "admin_pin.json", audit=AuditLog.for_data_dir(config.data_dir)).set_pin(pin)
+        store.set_pin(ask("new staff PIN (6-12 digits): "), current, agent_authorised=agent)
     except ValueError as exc:
         print(f"kiosk: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except PinChangeRefused as exc:
+        print(f"kiosk: {exc}", file=sys.stderr)
+        return EXIT_FAIL
     print("staff PIN set")
     return EXIT_OK
 
@@ -680,7 +720,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_checkin)
 
     p = sub.add_parser("pin", help="set the staff PIN")
-    p.add_argument("--pin", help="the PIN (default: ask)")
+    p.add_argument("--stdin", action="store_true", help="read the current and the new PIN from standard input")
+    p.add_argument("--agent-token-file", metavar="FILE",
+                   help="field agent reset without the current PIN: the provisioning token (file, or - for stdin)")
     p.set_defaults(func=cmd_pin)
 
     p = sub.add_parser("config", help="validate or show the configuration")
@@ -695,6 +737,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Every file the kiosk creates (logs, databases, keys, bundles) is the kiosk user's alone, whatever the
+    # shell's umask: they hold sessions, applications and secrets.
+    os.umask(0o077)
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
@@ -703,6 +748,13 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except (ManifestError, ModelError, DeviceError) as exc:
         print(f"kiosk: {exc}", file=sys.stderr)
+        return EXIT_FAIL
+    except (OSError, sqlite3.OperationalError) as exc:
+        if not is_disk_full(exc):
+            raise
+        # What was being written was not written (every store commits whole records or nothing).
+        print(f"kiosk: the disk is full ({exc}); nothing was changed. Free some space, then try again.",
+              file=sys.stderr)
         return EXIT_FAIL
 
 

@@ -45,7 +45,6 @@ def configure_logging(
     console: bool = False,
 ) -> Path:
     """Route the root logger to a rotating JSON-lines file (and optionally stderr). Returns the file path."""
-    log_dir.mkdir(parents=True, exist_ok=True)
     path = log_dir / LOG_FILE_NAME
     root = logging.getLogger()
     for handler in list(root.handlers):
@@ -53,12 +52,17 @@ def configure_logging(
             root.removeHandler(handler)
             handler.close()
     formatter = RedactingJsonFormatter()
-    file_handler = logging.handlers.RotatingFileHandler(
-        path, maxBytes=max_bytes, backupCount=backup_count, encoding="utf-8"
-    )
-    file_handler.setFormatter(formatter)
-    file_handler._kiosk_handler = True  # type: ignore[attr-defined]
-    root.addHandler(file_handler)
+    try:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        file_handler = logging.handlers.RotatingFileHandler(
+            path, maxBytes=max_bytes, backupCount=backup_count, encoding="utf-8"
+        )
+    except OSError:  # a full or read-only disk must not stop the kiosk from starting: log to stderr instead
+        console = True
+    else:
+        file_handler.setFormatter(formatter)
+        file_handler._kiosk_handler = True  # type: ignore[attr-defined]
+        root.addHandler(file_handler)
     if console:
         stream = logging.StreamHandler()
         stream.setFormatter(formatter)

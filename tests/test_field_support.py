@@ -165,8 +165,9 @@ def test_remote_pull_round_trip(kiosk_config, service):
     request_id = made.json()["request_id"]
     pending = requests.get(f"{service.url}/v1/support/bundles/{request_id}", headers=auth, timeout=5)
     assert pending.status_code == 409
-    assert check_in(config) == [request_id]
-    assert check_in(config) == []  # nothing pending any more
+    done = check_in(config)
+    assert done.uploaded == [request_id] and done.audit.startswith("anchored at record")
+    assert check_in(config).uploaded == []  # nothing pending any more
     download = requests.get(f"{service.url}/v1/support/bundles/{request_id}", headers=auth, timeout=5)
     assert download.status_code == 200 and download.headers["content-type"] == "application/zip"
     with zipfile.ZipFile(io.BytesIO(download.content)) as zf:
@@ -228,6 +229,8 @@ def test_pin_lockout_and_audit(tmp_path):
     with pytest.raises(ValueError):
         pins.set_pin("1234")
     pins.set_pin("246810")
+    with pytest.raises(PermissionError):  # a new PIN needs the current one
+        pins.set_pin("135790")
     assert oct((tmp_path / "pin.json").stat().st_mode & 0o777) == "0o600"
     assert "246810" not in (tmp_path / "pin.json").read_text()
     for i in range(MAX_FAILURES - 1):

@@ -332,3 +332,216 @@ def test_unsafe_bundles_are_refused(service, identity, entries, why):
     with pytest.raises(CloudRejected, match="bad_bundle") as info:
         client_for(service.url, identity).upload_bundle(created["request_id"], _zip(entries))
     assert why in str(info.value)
+
+
+# ---- 7. the audit log -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def anchored_box(service, tmp_path):
+    """A registered kiosk whose audit log of 5 records is anchored in the cloud: (config, audit path)."""
+    from kiosk.audit import AuditLog
+    from kiosk.config import load_config
+    from kiosk.support import check_in
+
+    identity = register(service, tmp_path / "box", f"kiosk-audit-{tmp_path.name[-12:]}")
+    base = load_config()
+    config = base.model_copy(update={"data_dir": tmp_path / "box",
+                                     "cloud": base.cloud.model_copy(update={"base_url": service.url})})
+    audit = AuditLog.for_data_dir(config.data_dir)
+    for i in range(5):
+        audit.append("staff", "selftest", {"passed": i})
+    audit.close()
+    assert check_in(config).audit == "anchored at record 5"
+    assert identity.device_id
+    return config, config.data_dir / "audit.sqlite3"
+
+
+def _tamper(path, *statements, params=()):
+    db = sqlite3.connect(path)  # an attacker with the file drops the guards
+    db.execute("DROP TRIGGER IF EXISTS audit_no_update")
+    db.execute("DROP TRIGGER IF EXISTS audit_no_delete")
+    for statement in statements:
+        db.execute(statement, params)
+    db.commit()
+    db.close()
+
+
+def _audit_cli(config):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "KIOSK_DATA_DIR": str(config.data_dir), "KIOSK_CLOUD__BASE_URL": str(config.cloud.base_url)}
+    return subprocess.run([sys.executable, "-m", "kiosk.cli", "audit", "verify"], capture_output=True, text=True,
+                          env=env, timeout=60, check=False)
+
+
+def test_an_edit_rechained_without_the_key_or_a_forged_record_is_caught(anchored_box):
+    """Finding 7: editing a record and re-chaining, or appending a forged one, left "chain intact"."""
+    import hashlib
+
+    from kiosk.audit import AuditLog
+
+    config, path = anchored_box
+    row = sqlite3.connect(path).execute("SELECT seq, ts, actor, action, detail, prev_hash FROM audit WHERE seq = 5"
+                                        ).fetchone()
+    forged = json.dumps([row[5], 5, repr(row[1]), "staff", "pin_set", "{}"], ensure_ascii=False)
+    _tamper(path, "UPDATE audit SET action = 'pin_set', detail = '{}', hash = ? WHERE seq = 5",
+            params=(hashlib.sha256(forged.encode()).hexdigest(),))
+    result = AuditLog.for_data_dir(config.data_dir).verify()
+    assert not result.ok and "record 5 was altered" in result.problem
+
+
+@pytest.mark.parametrize(("tamper", "expected", "code"), [
+    ("truncate", "truncated", "audit_truncated"),
+    ("delete_file", "truncated", "audit_truncated"),
+    ("rewrite_with_key", "rewritten", "audit_forked"),
+])
+def test_a_cut_a_new_file_or_a_rewrite_is_caught_by_the_cloud_anchor(anchored_box, service, tamper, expected, code):
+    """Finding 7: truncating, deleting, or editing and re-chaining left `kiosk audit verify` saying "chain intact"."""
+    from kiosk.audit import AuditLog, record_hash
+    from kiosk.support import check_in
+
+    config, path = anchored_box
+    if tamper == "truncate":
+        _tamper(path, "DELETE FROM audit WHERE seq >= 4")
+    elif tamper == "delete_file":
+        for suffix in ("", "-wal", "-shm"):
+            path.with_name(path.name + suffix).unlink(missing_ok=True)
+    else:  # root on the box: the key is readable, every record from 3 on is re-chained
+        key = (config.data_dir / "device" / "audit.key").read_bytes()
+        db = sqlite3.connect(path)
+        rows = db.execute("SELECT seq, ts, actor, action, detail, hash FROM audit ORDER BY seq").fetchall()
+        db.close()
+        prev = rows[1][5]  # record 2 stays as it was
+        statements = []
+        for seq, ts, actor, action, detail, _ in rows[2:]:
+            detail = '{"passed": 99}' if seq == 3 else detail
+            digest = record_hash(key, prev, seq, ts, actor, action, detail)
+            statements.append((detail, prev, digest, seq))
+            prev = digest
+        db = sqlite3.connect(path)
+        db.execute("DROP TRIGGER audit_no_update")
+        db.executemany("UPDATE audit SET detail = ?, prev_hash = ?, hash = ? WHERE seq = ?", statements)
+        db.commit()
+        db.close()
+    assert AuditLog.for_data_dir(config.data_dir).verify().ok  # the file alone looks fine
+    out = _audit_cli(config)
+    assert out.returncode == 1 and expected in out.stdout and "Traceback" not in out.stderr, out.stdout + out.stderr
+    assert check_in(config).audit.startswith(f"REFUSED by the cloud ({code})")
+    flags = requests.get(service.url + "/v1/support/flags", headers={"Authorization": f"Bearer {SUPPORT}"},
+                         timeout=5).json()["flags"]
+    assert any(f["kind"] == code for f in flags)
+
+
+def test_a_damaged_audit_file_is_reported_not_a_crash(anchored_box):
+    """Finding 7: a truncated file made `kiosk audit verify` crash with a traceback."""
+    config, path = anchored_box
+    _tamper(path, "PRAGMA wal_checkpoint(TRUNCATE)")
+    data = path.read_bytes()
+    path.write_bytes(b"garbage!" * 16 + data[128:1000])
+    for suffix in ("-wal", "-shm"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+    out = _audit_cli(config)
+    assert out.returncode == 1 and "damaged" in out.stdout and "Traceback" not in out.stderr, out.stdout + out.stderr
+
+
+# ---- 8. kiosk escape -----------------------------------------------------------------------------------------
+
+
+def test_changing_the_pin_needs_the_current_one_or_a_field_agents_token(service, tmp_path):
+    """Finding 8: `kiosk pin --pin X` set a new staff PIN without the old one."""
+    import os
+    import subprocess
+    import sys
+
+    from kiosk.admin_pin import PinStore
+
+    identity = register(service, tmp_path / "box", "kiosk-pin-0001")
+    env = {**os.environ, "KIOSK_DATA_DIR": str(tmp_path / "box"), "KIOSK_CLOUD__BASE_URL": service.url}
+
+    def pin(stdin: str, *extra: str):
+        return subprocess.run([sys.executable, "-m", "kiosk.cli", "pin", "--stdin", *extra], input=stdin,
+                              capture_output=True, text=True, env=env, timeout=60, check=False)
+
+    assert pin("246810\n").returncode == 0  # the first PIN needs nothing
+    refused = pin("000000\n135790\n")
+    assert refused.returncode == 1 and "needs the current PIN" in refused.stderr
+    assert pin("246810\n135790\n").returncode == 0  # the current PIN, then the new one
+    token = tmp_path / "agent-token"
+    token.write_text("not-the-token\n")
+    assert pin("999999\n", "--agent-token-file", str(token)).returncode == 1
+    token.write_text(TOKEN + "\n")
+    assert pin("999999\n", "--agent-token-file", str(token)).returncode == 0
+    assert PinStore(tmp_path / "box" / "device" / "admin_pin.json").check("999999").ok
+    assert identity.device_number
+
+
+def test_an_edited_pin_state_file_locks_the_pad_instead_of_resetting_it(tmp_path):
+    """Finding 8: the PIN state file could be edited to reset the lockout."""
+    from kiosk.admin_pin import MAX_FAILURES, PinStore
+
+    pins = PinStore(tmp_path / "pin.json")
+    pins.set_pin("246810")
+    for _ in range(MAX_FAILURES):
+        pins.check("000000")
+    assert not pins.check("246810").ok  # locked
+    raw = json.loads((tmp_path / "pin.json").read_text())
+    raw["state"].update(failures=0, locked_until=0)
+    (tmp_path / "pin.json").write_text(json.dumps(raw))
+    result = pins.check("246810")
+    assert not result.ok and result.locked_for_s > 0  # the edit does not unlock it: it locks it for good
+
+
+def test_escape_and_window_close_do_not_quit_the_fullscreen_kiosk():
+    """Finding 8: Escape on a USB keyboard quit the fullscreen app."""
+    from ui.app import KioskApp
+
+    assert KioskApp._swallow_escape(None, 27, 0, 27, None, []) is True
+    assert KioskApp._swallow_escape(None, 13, 0, 13, None, []) is False
+    app = KioskApp.__new__(KioskApp)
+    app.fullscreen = True
+    assert app._refuse_close() is True
+
+
+def test_the_systemd_unit_restarts_the_kiosk_and_keeps_its_files_private():
+    import configparser
+    from pathlib import Path
+
+    unit = configparser.ConfigParser(strict=False)
+    unit.optionxform = str
+    unit.read(Path(__file__).resolve().parents[1] / "deploy" / "kiosk.service")
+    service = unit["Service"]
+    assert service["Restart"] == "always" and service["UMask"] == "0077" and " run" in service["ExecStart"]
+
+
+# ---- 9. a full disk -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("args", "stdin"), [
+    (["audit", "verify"], None),
+    (["logs", "export", "--out", "{tmp}/bundle.zip", "--no-selftest"], None),
+    (["pin", "--stdin"], "246810\n"),
+])
+def test_commands_on_a_full_disk_say_so_instead_of_a_traceback(tmp_path, args, stdin):
+    """Finding 9: `audit verify`, `logs export` and `pin` crashed with tracebacks on a full disk. Here no file
+    may grow at all (RLIMIT_FSIZE 0: every write fails as on a disk with no space left)."""
+    import os
+    import resource
+    import signal
+    import subprocess
+    import sys
+
+    box = tmp_path / "box"
+
+    def no_space():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
+
+    out = subprocess.run([sys.executable, "-m", "kiosk.cli", *(a.format(tmp=tmp_path) for a in args)], input=stdin,
+                         capture_output=True, text=True, env={**os.environ, "KIOSK_DATA_DIR": str(box)}, timeout=120,
+                         preexec_fn=no_space, check=False)
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "Traceback" not in out.stderr
+    assert "disk is full" in out.stderr or "no space" in out.stdout, out.stdout + out.stderr

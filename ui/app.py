@@ -74,7 +74,8 @@ class KioskApp(App):
         for cls in SCREENS:
             extra = {"preview": self.preview} if issubclass(cls, CameraScreen) else {}
             self.manager.add_widget(cls(self.controller.post, self.controller.ask, **extra))
-        Window.bind(on_touch_down=self._corner_gesture)
+        Window.bind(on_touch_down=self._corner_gesture, on_keyboard=self._swallow_escape,
+                    on_request_close=self._refuse_close)
         self._clocks = [
             Clock.schedule_interval(lambda _dt: self.controller.tick(), 1.0),
             Clock.schedule_interval(self._refresh_preview, 1 / 30),
@@ -85,7 +86,8 @@ class KioskApp(App):
     def on_stop(self):
         for event in getattr(self, "_clocks", []):
             event.cancel()
-        Window.unbind(on_touch_down=self._corner_gesture)
+        Window.unbind(on_touch_down=self._corner_gesture, on_keyboard=self._swallow_escape,
+                      on_request_close=self._refuse_close)
         self.controller.shutdown()
 
     def show(self, view: ViewState) -> None:
@@ -101,6 +103,15 @@ class KioskApp(App):
         if isinstance(screen, CameraScreen):
             screen.refresh()
         self.frames_drawn += 1
+
+    # ---- lockdown: a USB keyboard or the window manager cannot quit the kiosk --------------------------------
+
+    @staticmethod
+    def _swallow_escape(_window, key, *_args) -> bool:
+        return key == 27  # Escape (Kivy's default quits the app); staff stop the kiosk through systemd
+
+    def _refuse_close(self, *_args, **_kwargs) -> bool:
+        return self.fullscreen  # Alt+F4 and the like: refused on the real kiosk, allowed in a desktop window
 
     # ---- staff menu ---------------------------------------------------------------------------------------
 

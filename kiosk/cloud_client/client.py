@@ -25,8 +25,12 @@ from pydantic import BaseModel, ValidationError
 
 from contract.errors import ERRORS, is_service_error
 from contract.schemas import (
+    AgentCheck,
+    AgentCheckResult,
     ApplicationRequest,
     ApplicationResponse,
+    AuditAnchor,
+    AuditCheckpoint,
     BundleRequest,
     EstimateRequest,
     EstimateResponse,
@@ -114,6 +118,15 @@ class CloudClient:
     def submit_application(self, request: ApplicationRequest, idempotency_key: str) -> ApplicationResponse:
         return self._call("POST", "/v1/applications", request, ApplicationResponse,
                           headers={HEADER_IDEMPOTENCY: idempotency_key})
+
+    def agent_check(self, token: str) -> AgentCheckResult:
+        return self._call("POST", "/v1/devices/agent-check", AgentCheck(token=token), AgentCheckResult)
+
+    def audit_anchor(self) -> AuditAnchor:
+        return self._call("GET", "/v1/devices/audit-anchor", None, AuditAnchor)
+
+    def anchor_audit(self, checkpoint: AuditCheckpoint) -> AuditAnchor:
+        return self._call("POST", "/v1/devices/audit-anchor", checkpoint, AuditAnchor)
 
     def pending_requests(self) -> PendingRequests:
         return self._call("GET", "/v1/devices/requests", None, PendingRequests)

@@ -206,3 +206,17 @@ def test_not_me_goes_to_the_shopkeeper_and_says_why(world, tmp_path):
 
 def test_translations_cover_the_same_keys():
     assert keys("zh") == keys("en")
+
+
+def test_escape_on_a_usb_keyboard_does_not_quit_the_kiosk(world, tmp_path):
+    """Issue 13 finding 8: Kivy's default quits the app on Escape."""
+    from kivy.base import EventLoop
+    from kivy.core.window import Window
+
+    app = make_app(world, tmp_path)
+    try:
+        assert Window.dispatch("on_keyboard", 27, 0, 27, None, []) is True  # handled: Kivy's quit never runs
+        h.pump(3)
+        assert EventLoop.status not in ("stopped", "closed") and app.manager.current == "attract"
+    finally:
+        app.on_stop()
