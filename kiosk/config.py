@@ -123,6 +123,10 @@ class HardwareSettings(_Section):
     microphone: MicrophoneSettings = MicrophoneSettings()
     speaker: SpeakerSettings = SpeakerSettings()
     printer: PrinterSettings = PrinterSettings()
+    # Where the device key's passphrase is sealed: "auto" (the box's TPM 2.0 at /dev/tpmrm0 when there is one),
+    # "none", or a TPM TCTI ("device:/dev/tpmrm0", "swtpm:host=127.0.0.1,port=2321"). Without a TPM the key is
+    # only bound to this machine's id, which a copy of the disk also holds (self-test says so).
+    tpm: str = "auto"
 
 
 class VisionSettings(_Section):

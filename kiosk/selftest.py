@@ -86,14 +86,36 @@ def _face(config: KioskConfig, frames: list) -> CheckResult:
     return CheckResult("face_detection", found > 0, f"a face found in {found}/{len(frames)} frames")
 
 
+def _device_key(config: KioskConfig) -> CheckResult:
+    """Whether the device key opens, and how it is protected: a key only bound to the machine id opens from a
+    copy of the whole disk (a field agent should fit a TPM)."""
+    from kiosk.cloud_client.identity import identity_dir, key_protection, load_key
+
+    directory = identity_dir(config.data_dir)
+    try:
+        load_key(directory)
+    except (DeviceError, ValueError, TypeError) as exc:
+        return CheckResult("device_key", False, f"the device key does not open: {exc}")
+    protection = key_protection(directory)
+    if protection == "tpm":
+        return CheckResult("device_key", True, "opens; its passphrase is sealed by this box's TPM")
+    return CheckResult("device_key", False, f"opens, but is protected by the machine id only ({protection}): "
+                                            "a copy of the disk opens it; fit a TPM 2.0 and re-provision")
+
+
 def _cloud(config: KioskConfig) -> list[CheckResult]:
     from kiosk.cloud_client.errors import CloudError
     from kiosk.cloud_client.identity import load_identity
     from kiosk.cloud_client.registration import cloud_client
 
-    identity = load_identity(config.data_dir)
+    try:
+        identity = load_identity(config.data_dir)
+    except DeviceError as exc:  # the TPM cannot unseal the key (another box's disk, no TPM any more)
+        return [CheckResult("device_key", False, f"the device key does not open: {exc}"),
+                CheckResult("cloud", False, "cannot sign without the device key")]
     if identity is None:
         return [CheckResult("cloud", False, "not registered: run `kiosk provision`")]
+    results = [_device_key(config)]
     client = cloud_client(config, identity)
     try:
         t0 = time.time()
@@ -101,8 +123,9 @@ def _cloud(config: KioskConfig) -> list[CheckResult]:
         skew = health.server_time - (t0 + time.time()) / 2
         client.offers()  # a signed request: proves the key and the registration, end to end
     except CloudError as exc:
-        return [CheckResult("cloud", False, f"{exc.code}: {exc}")]
+        return [*results, CheckResult("cloud", False, f"{exc.code}: {exc}")]
     return [
+        *results,
         CheckResult("cloud", True, f"{config.cloud.base_url} reachable; signed request accepted"),
         CheckResult("clock", abs(skew) < MAX_CLOCK_SKEW_S, f"clock differs from the cloud by {skew:+.1f} s"),
     ]

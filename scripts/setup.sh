@@ -13,6 +13,8 @@ APT_PACKAGES=(
   fonts-wqy-microhei    # CJK font for the touchscreen (Kivy's default font has no Chinese) and specimen ID cards
   fonts-ocr-b           # OCR-B, the typeface of the number on specimen ID cards (tests, demo, `kiosk eval id`)
   libgl1-mesa-dri libmtdev1  # software OpenGL and touch input support for Kivy
+  libtss2-dev pkg-config gcc libc6-dev python3-dev  # TPM 2.0 (tpm2-pytss builds against the TSS libraries)
+  swtpm                 # a software TPM 2.0: the device-key tests run against it
 )
 
 if command -v apt-get >/dev/null 2>&1; then

@@ -78,3 +78,59 @@ def identity(service, tmp_path_factory):
     from tests.cloud_helpers import register
 
     return register(service, tmp_path_factory.mktemp("kiosk"))
+
+
+class SoftwareTpm:
+    """swtpm (Debian's software TPM 2.0) on loopback: the real TPM stack end to end, without hardware."""
+
+    def __init__(self, state_dir: Path) -> None:
+        import socket
+
+        self.state_dir = state_dir
+        state_dir.mkdir(parents=True, exist_ok=True)
+        # The swtpm TCTI finds the control channel at the server port + 1: a free pair of ports.
+        for _ in range(100):
+            with socket.socket() as a, socket.socket() as b:
+                try:
+                    a.bind(("127.0.0.1", 0))
+                    b.bind(("127.0.0.1", a.getsockname()[1] + 1))
+                except OSError:
+                    continue
+                self.port, self.ctrl = a.getsockname()[1], b.getsockname()[1]
+                break
+        self.proc = None
+
+    @property
+    def tcti(self) -> str:
+        return f"swtpm:host=127.0.0.1,port={self.port}"
+
+    def start(self) -> SoftwareTpm:
+        import socket
+        import subprocess
+        import time
+
+        self.proc = subprocess.Popen(
+            ["swtpm", "socket", "--tpm2", "--tpmstate", f"dir={self.state_dir}", "--server",
+             f"type=tcp,port={self.port},bindaddr=127.0.0.1", "--ctrl", f"type=tcp,port={self.ctrl},bindaddr=127.0.0.1",
+             "--flags", "not-need-init,startup-clear"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("swtpm did not start (is the swtpm package installed? scripts/setup.sh installs it)")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+            self.proc = None
+
+
+@pytest.fixture
+def swtpm(tmp_path):
+    tpm = SoftwareTpm(tmp_path / "swtpm-state").start()
+    yield tpm
+    tpm.stop()

@@ -38,9 +38,9 @@ def service(tmp_path, model):
 
 
 @pytest.fixture
-def kiosk_config(tmp_path, faces_dir, audio_dir, monkeypatch):
-    """A box with replay devices (a face in front of the camera), fresh data dir, models in the shared dir.
-    Provisioning writes the box's own config file, so the test-wide KIOSK_* overrides are lifted here."""
+def kiosk_config(tmp_path, faces_dir, audio_dir, monkeypatch, swtpm):
+    """A box with replay devices (a face in front of the camera), a (software) TPM, fresh data dir, models in the
+    shared dir. Provisioning writes the box's own config file, so the test-wide KIOSK_* overrides are lifted."""
     monkeypatch.delenv("KIOSK_DATA_DIR")
     monkeypatch.delenv("KIOSK_EXTRA_MODELS_DIR")
     hw = {
@@ -48,6 +48,7 @@ def kiosk_config(tmp_path, faces_dir, audio_dir, monkeypatch):
         "microphone": {"driver": "replay", "replay_path": str(audio_dir / "en" / "ps_goforward.wav")},
         "speaker": {"driver": "file", "out_dir": str(tmp_path / "spk")},
         "printer": {"driver": "escpos", "device": str(tmp_path / "lp0")},
+        "tpm": swtpm.tcti,
     }
     return load_config(hardware=hw).model_copy(update={"data_dir": tmp_path / "box",
                                                        "extra_models_dir": tmp_path / "box" / "models"})
@@ -59,7 +60,8 @@ def test_fresh_provisioning_then_rerun_is_a_no_op(kiosk_config, service, models_
     failed = {r.name: r.detail for r in report.selftest if not r.ok}
     assert failed == {}
     names = {r.name for r in report.selftest}
-    assert {"camera", "microphone", "speaker", "printer", "disk", "models", "face_detection", "cloud", "clock"} <= names
+    assert {"camera", "microphone", "speaker", "printer", "disk", "models", "face_detection", "device_key", "cloud",
+            "clock"} <= names
     written = load_config(report.config_path)
     assert written.device_id == "kiosk-shop-0042" and written.shop_name == "Li's store"
     assert str(written.cloud.base_url).rstrip("/") == service.url

@@ -545,3 +545,35 @@ def test_commands_on_a_full_disk_say_so_instead_of_a_traceback(tmp_path, args, s
     assert out.returncode == 1, out.stdout + out.stderr
     assert "Traceback" not in out.stderr
     assert "disk is full" in out.stderr or "no space" in out.stdout, out.stdout + out.stderr
+
+
+# ---- 6. the device key at rest --------------------------------------------------------------------------------
+
+
+def test_a_copy_of_the_disk_does_not_open_a_tpm_sealed_device_key(tmp_path, swtpm):
+    """Finding 6: the key's passphrase was derived from /etc/machine-id, on the same disk: the copied files alone
+    decrypted it. Sealed by the TPM, the copied files open only with that TPM."""
+    import shutil
+
+    from hardware.errors import DeviceDataError
+    from kiosk.cloud_client.identity import SALT_FILE, create_key, key_protection, load_key
+    from tests.conftest import SoftwareTpm
+
+    box = tmp_path / "box" / "device"
+    key = create_key(box, swtpm.tcti)
+    assert key_protection(box) == "tpm" and not (box / SALT_FILE).exists()
+    sign = key.sign(b"x")
+    swtpm.stop()
+    swtpm.start()  # the same TPM after a reboot (its state kept): the key opens
+    assert load_key(box).sign(b"x") == sign
+    copy = tmp_path / "copy" / "device"
+    shutil.copytree(box, copy)
+    swtpm.stop()
+    other = SoftwareTpm(tmp_path / "other-box-tpm")
+    other.port, other.ctrl = swtpm.port, swtpm.ctrl  # another box's TPM, at the same address
+    other.start()
+    try:
+        with pytest.raises(DeviceDataError, match="cannot unseal"):
+            load_key(copy)
+    finally:
+        other.stop()

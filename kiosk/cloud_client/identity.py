@@ -11,6 +11,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from hardware.tpm import SealedSecret, Tpm
 from kiosk.private_files import write_private
 
 KEY_FILE = "device_key.pem"
@@ -30,12 +31,23 @@ def identity_dir(data_dir: Path) -> Path:
 
 MACHINE_ID = Path("/etc/machine-id")
 SALT_FILE = "key_salt"
+SEAL_FILE = "key_seal.json"  # the passphrase sealed by the box's TPM (hardware.tpm)
+
+
+def key_protection(directory: Path) -> str:
+    """How the key file is protected: "tpm", "machine" (machine id + salt only) or "none"."""
+    if (directory / SEAL_FILE).is_file():
+        return "tpm"
+    return "machine" if (directory / SALT_FILE).is_file() else "none"
 
 
 def _passphrase(directory: Path) -> bytes | None:
-    """Without a hardware key store, the key file is encrypted with a passphrase derived from this machine's
-    id and a random salt: a copy of the file (a stolen SD card image on another board, a support bundle)
-    does not open elsewhere. It is not a secret from root on this box; a TPM-backed store would be."""
+    """The key file's passphrase. With a TPM: random, sealed by it (only this box's TPM unseals it; a copy of
+    the disk is useless). Without one: derived from this machine's id and a random salt, which keeps a copied
+    key file from opening on another board but not a copy of the whole disk."""
+    if (directory / SEAL_FILE).is_file():
+        sealed = SealedSecret.from_json((directory / SEAL_FILE).read_text())
+        return Tpm(sealed.tcti).unseal(sealed)
     if not MACHINE_ID.is_file():
         return None
     salt_path = directory / SALT_FILE
@@ -54,10 +66,14 @@ def load_key(directory: Path) -> Ed25519PrivateKey:
     return serialization.load_pem_private_key(pem, password=_passphrase(directory) if encrypted else None)
 
 
-def create_key(directory: Path) -> Ed25519PrivateKey:
-    """A new key, written atomically with owner-only permissions, encrypted at rest (see _passphrase)."""
+def create_key(directory: Path, tcti: str | None = None) -> Ed25519PrivateKey:
+    """A new key, written atomically with owner-only permissions, encrypted at rest (see _passphrase); with
+    ``tcti``, its passphrase is sealed by that TPM."""
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     key = Ed25519PrivateKey.generate()
+    if tcti is not None:
+        secret = os.urandom(32)
+        write_private(directory / SEAL_FILE, Tpm(tcti).seal(secret).to_json().encode())
     passphrase = _passphrase(directory)
     encryption = (serialization.BestAvailableEncryption(passphrase) if passphrase
                   else serialization.NoEncryption())

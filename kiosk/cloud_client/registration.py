@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from hardware.tpm import tpm_tcti
 from kiosk.cloud_client.client import CloudClient
 from kiosk.cloud_client.identity import KEY_FILE, DeviceIdentity, create_key, identity_dir, load_key, save_registration
 from kiosk.config import KioskConfig
@@ -17,7 +18,7 @@ def register_device(config: KioskConfig, cloud_url: str, token: str, shop: str,
     device_id = device_id or config.device_id
     directory = identity_dir(config.data_dir)
     key_path: Path = directory / KEY_FILE
-    key = load_key(directory) if key_path.is_file() else create_key(directory)
+    key = load_key(directory) if key_path.is_file() else create_key(directory, tpm_tcti(config.hardware.tpm))
     client = CloudClient(cloud_url, None, config.cloud.connect_timeout_s, config.cloud.read_timeout_s,
                          config.cloud.max_retries, deadline_s=config.cloud.deadline_s)
     response = client.register(token, device_id, shop, key)
