@@ -68,11 +68,12 @@ class AuditVerification:
 
 
 class AuditLog:
-    def __init__(self, path: Path, clock=time.time, key_path: Path | None = None) -> None:
+    def __init__(self, path: Path, clock=time.time, key_path: Path | bytes | None = None) -> None:
+        """``key_path``: the chain key's file (made on first use), or the key itself (derived from the TPM)."""
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.clock = clock
-        self._key = _audit_key(key_path or path.with_name("audit.key"))
+        self._key = key_path if isinstance(key_path, bytes) else _audit_key(key_path or path.with_name("audit.key"))
         self._lock = threading.Lock()
         self._db = sqlite3.connect(path, isolation_level=None, timeout=10, check_same_thread=False)
         self.damage = ""  # why the file cannot be read as an audit log ("" when it can)
@@ -86,7 +87,13 @@ class AuditLog:
 
     @classmethod
     def for_data_dir(cls, data_dir: Path) -> AuditLog:
-        return cls(data_dir / "audit.sqlite3", key_path=data_dir / "device" / "audit.key")
+        """With a TPM-sealed device key the chain key is derived from it (nothing on the disk re-chains the log);
+        a log that already has its key file keeps it."""
+        from kiosk.cloud_client.identity import identity_dir, tpm_secret
+
+        key_file = data_dir / "device" / "audit.key"
+        secret = None if key_file.is_file() else tpm_secret(identity_dir(data_dir), "audit")
+        return cls(data_dir / "audit.sqlite3", key_path=secret if secret is not None else key_file)
 
     def append(self, actor: str, action: str, detail: dict | None = None) -> AuditRecord:
         detail_json = json.dumps(redact(detail or {}), ensure_ascii=False, sort_keys=True)

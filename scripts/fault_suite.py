@@ -251,6 +251,110 @@ def kill_during_drain(world: World, tries: int) -> Row:
                 _deliver(world, outbox, identity, promised, t0))
 
 
+# ---- the kiosk's own devices and models: nothing to lose, but every one must end on a clear screen ----------
+
+
+def _box(case: str):
+    """A runner with replay devices around the journey; stages that grab frames (the device path, not vision)."""
+    from hardware.camera import ReplayCamera
+    from hardware.microphone import ReplayMicrophone
+    from hardware.printer import EscPosFilePrinter
+    from hardware.speaker import FileSpeaker
+    from kiosk.devices import Devices
+    from kiosk.journey.session import BiometricSample, LivenessSummary
+    from kiosk.runner import Runner
+    from kiosk.stages import Stages
+    from tests.journey_helpers import DOCUMENT, new_journey
+
+    class GrabId:
+        def capture_id(self, camera, attempt, on_prompt):
+            return ev.IdCaptureResult(ok=True, portrait=BiometricSample("id_portrait", camera.read().image),
+                                      document=DOCUMENT)
+
+    class GrabLive:
+        def capture_live(self, camera, attempt, challenges, on_prompt):
+            frames = tuple(BiometricSample("live_frame", camera.read().image) for _ in range(3))
+            return ev.LiveCaptureResult(ok=True, frames=frames, liveness=LivenessSummary(0.9, 2, 2))
+
+    images = sorted((REPO.parent / "shared" / "data" / "faces" / "lfw-deepfunneled" / "Abel_Pacheco").glob("*.jpg"))
+    out = Path(tempfile.mkdtemp(prefix=f"fault-{case}-"))
+    devices = Devices(camera=ReplayCamera(images, disconnect_after=2), microphone=ReplayMicrophone(out / "absent.wav"),
+                      speaker=FileSpeaker(out / "spk"), printer=EscPosFilePrinter(out / "lp0"))
+    return Runner(new_journey(), devices, Stages(id_capture=GrabId(), live_capture=GrabLive())), images
+
+
+def _start(runner) -> None:
+    for event in (ev.StartPressed(), ev.LanguageChosen(language="zh"), ev.ConsentGiven(agreed=True)):
+        runner.send(event)
+
+
+def camera_unplugged(_world: World, tries: int) -> Row:
+    """Unplugged after the ID photo: the camera error screen, the ID photo kept; plugged back in, Retry resumes."""
+    from hardware.camera import ReplayCamera
+    from kiosk.journey.states import State
+
+    survived, recover = 0, 0.0
+    for _ in range(tries):
+        runner, images = _box("camera")
+        _start(runner)
+        data = runner.journey.data
+        if runner.journey.state is not State.ERROR or data.error.code != "camera_disconnected":
+            continue
+        t0 = time.monotonic()
+        runner.devices.camera = ReplayCamera(images)  # plugged back in
+        runner.send(ev.Retry())
+        recover = max(recover, time.monotonic() - t0)
+        survived += runner.journey.state is State.ERROR and runner.journey.data.error.code == "stage_unavailable"
+    # With the camera back, the journey reaches the match (no match stage in this box: its own clear screen).
+    return Row("camera_unplugged_mid_session", tries, survived, 0, 0, round(recover, 2))
+
+
+def microphone_absent(_world: World, tries: int) -> Row:
+    """A question asked with no microphone: the microphone error screen, and cancel still wipes the session."""
+    from kiosk.journey.states import State
+
+    survived, recover = 0, 0.0
+    for _ in range(tries):
+        runner, _ = _box("microphone")
+        runner.send(ev.StartPressed())
+        try:
+            runner.devices.microphone.open()
+        except Exception as exc:  # noqa: BLE001 (the device error the controller turns into an event)
+            runner.send(ev.DeviceFailed(device="microphone", code=getattr(exc, "code", "error")))
+        t0 = time.monotonic()
+        ok = runner.journey.state is State.ERROR and runner.journey.data.error.code == "microphone_missing"
+        runner.send(ev.Cancel())
+        recover = max(recover, time.monotonic() - t0)
+        survived += ok and runner.journey.data.biometrics.is_empty
+    return Row("microphone_absent", tries, survived, 0, 0, round(recover, 3))
+
+
+def corrupt_model(_world: World, tries: int) -> Row:
+    """A model file with flipped bytes: refused by its hash, by name, before it is loaded."""
+    import shutil
+
+    from edge_models.manifest import load_manifest
+    from edge_models.verify import ModelCorrupt, verify_model
+
+    spec = next(m for m in load_manifest().model if m.name == "yunet_2023mar")
+    source = verify_model(spec, load_config().model_dirs)
+    survived = 0
+    for i in range(tries):
+        folder = Path(tempfile.mkdtemp(prefix="fault-model-"))
+        target = folder / spec.file
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(source, target)
+        data = bytearray(target.read_bytes())
+        data[len(data) // 2 + i] ^= 0xFF
+        target.write_bytes(bytes(data))
+        try:
+            verify_model(spec, folder)
+        except ModelCorrupt as exc:
+            survived += spec.name in str(exc)
+        shutil.rmtree(folder)
+    return Row("corrupt_model", tries, survived, 0, 0, 0.0)
+
+
 CASES = {
     "cloud_down": cloud_down,
     "cloud_slow": lambda w, n: gateway_case(w, "cloud_slow", "slow", n),
@@ -264,6 +368,9 @@ CASES = {
     "disk_full": disk_full,
     "kill9_during_outbox_write": kill_during_write,
     "kill9_during_drain": kill_during_drain,
+    "camera_unplugged_mid_session": camera_unplugged,
+    "microphone_absent": microphone_absent,
+    "corrupt_model": corrupt_model,
 }
 
 

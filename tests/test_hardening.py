@@ -556,16 +556,24 @@ def test_a_copy_of_the_disk_does_not_open_a_tpm_sealed_device_key(tmp_path, swtp
     import shutil
 
     from hardware.errors import DeviceDataError
-    from kiosk.cloud_client.identity import SALT_FILE, create_key, key_protection, load_key
+    from kiosk.audit import AuditLog
+    from kiosk.cloud_client.identity import SALT_FILE, create_key, key_protection, load_key, save_registration
     from tests.conftest import SoftwareTpm
 
     box = tmp_path / "box" / "device"
     key = create_key(box, swtpm.tcti)
     assert key_protection(box) == "tpm" and not (box / SALT_FILE).exists()
     sign = key.sign(b"x")
+    # The outbox's and the audit chain's keys come from the sealed secret: no key file lies beside them.
+    save_registration(tmp_path / "box", "kiosk-tpm-0001", "https://score.example.com", 7)
+    Outbox.for_data_dir(tmp_path / "box").enqueue("application", "tpm-key-0001", {"estimate_id": "e" * 16})
+    AuditLog.for_data_dir(tmp_path / "box").append("staff", "selftest")
+    assert not (box / "outbox.key").exists() and not (box / "audit.key").exists()
     swtpm.stop()
     swtpm.start()  # the same TPM after a reboot (its state kept): the key opens
     assert load_key(box).sign(b"x") == sign
+    assert Outbox.for_data_dir(tmp_path / "box").items()[0].payload == {"estimate_id": "e" * 16}
+    assert AuditLog.for_data_dir(tmp_path / "box").verify().ok
     copy = tmp_path / "copy" / "device"
     shutil.copytree(box, copy)
     swtpm.stop()

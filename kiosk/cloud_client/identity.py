@@ -41,6 +41,17 @@ def key_protection(directory: Path) -> str:
     return "machine" if (directory / SALT_FILE).is_file() else "none"
 
 
+def tpm_secret(directory: Path, purpose: str) -> bytes | None:
+    """A 32-byte key for ``purpose`` ("outbox", "audit") derived from the TPM-sealed secret, so that no such key
+    file lies on the disk beside what it protects; None on a box without a TPM-sealed key."""
+    if key_protection(directory) != "tpm":
+        return None
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    return HKDF(hashes.SHA256(), 32, salt=None, info=f"kiosk {purpose} key".encode()).derive(_passphrase(directory))
+
+
 def _passphrase(directory: Path) -> bytes | None:
     """The key file's passphrase. With a TPM: random, sealed by it (only this box's TPM unseals it; a copy of
     the disk is useless). Without one: derived from this machine's id and a random salt, which keeps a copied

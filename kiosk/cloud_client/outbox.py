@@ -15,6 +15,7 @@ row is kept and counted for staff (self-test, diagnostics), never deleted.
 
 from __future__ import annotations
 
+import base64
 import json
 import sqlite3
 import threading
@@ -27,7 +28,7 @@ from cryptography.fernet import Fernet
 
 from contract.reference import make_reference
 from kiosk.cloud_client.errors import CloudRejected, CloudUnavailable, NotRegistered
-from kiosk.cloud_client.identity import registered_device_number
+from kiosk.cloud_client.identity import identity_dir, registered_device_number, tpm_secret
 from kiosk.private_files import write_private
 
 SCHEMA = """
@@ -75,10 +76,11 @@ def _key(path: Path) -> bytes:
 
 
 class Outbox:
-    def __init__(self, db_path: Path, key_path: Path, device_number: int | None = None) -> None:
+    def __init__(self, db_path: Path, key_path: Path | bytes, device_number: int | None = None) -> None:
+        """``key_path``: the key file (made on first use), or the key itself (derived from the TPM)."""
         db_path.parent.mkdir(parents=True, exist_ok=True)
         self.device_number = device_number
-        self._fernet = Fernet(_key(key_path))
+        self._fernet = Fernet(key_path if isinstance(key_path, bytes) else _key(key_path))
         # Built on one thread, used on the journey worker: sqlite3 allows that when calls are serialised,
         # which the lock below does.
         self._db = sqlite3.connect(db_path, isolation_level=None, timeout=10, check_same_thread=False)
@@ -92,7 +94,12 @@ class Outbox:
 
     @classmethod
     def for_data_dir(cls, data_dir: Path) -> Outbox:
-        return cls(data_dir / "outbox.sqlite3", data_dir / "device" / "outbox.key", registered_device_number(data_dir))
+        """With a TPM-sealed device key, the payload key is derived from it (no key file beside the outbox); an
+        outbox that already has its key file keeps it."""
+        key_file = data_dir / "device" / "outbox.key"
+        secret = None if key_file.is_file() else tpm_secret(identity_dir(data_dir), "outbox")
+        key = base64.urlsafe_b64encode(secret) if secret is not None else key_file
+        return cls(data_dir / "outbox.sqlite3", key, registered_device_number(data_dir))
 
     def enqueue(self, kind: str, idempotency_key: str, payload: dict) -> OutboxItem:
         """Durably store, with the customer's reference; the same idempotency key is stored once."""
