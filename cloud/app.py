@@ -213,7 +213,7 @@ def create_app(settings: ServiceSettings | None = None, model: CreditModel | Non
         return Health(status="ok", server_time=time.time(), model={"auc_test": m["auc_test"], "ks_test": m["ks_test"]})
 
     @app.post("/v1/devices/register", response_model=RegisterResponse,
-              responses=errors(*COMMON, "bad_token", "locked_out", "bad_public_key", "device_exists"))
+              responses=errors(*COMMON, "bad_token", "locked_out", "rate_limited", "bad_public_key", "device_exists"))
     def register(req: RegisterRequest, request: Request) -> RegisterResponse:
         check_token("provisioning", request, req.token, settings.provisioning_tokens)
         try:
@@ -229,10 +229,15 @@ def create_app(settings: ServiceSettings | None = None, model: CreditModel | Non
                             raise ApiError(409, "device_exists", "device id registered with a different key")
                         return RegisterResponse(device_id=req.device_id, created=False, server_time=time.time(),
                                                 device_number=row.device_number)
+                    token_id = hashlib.sha256(req.token.encode()).hexdigest()[:16]
+                    recent = conn.execute(select(func.count()).select_from(db.devices).where(
+                        db.devices.c.token_id == token_id, db.devices.c.registered_at > time.time() - 3600)).scalar()
+                    if recent >= settings.max_registrations_per_token_hour:
+                        raise ApiError(429, "rate_limited", "too many new devices with this token in the last hour")
                     number = (conn.execute(select(func.max(db.devices.c.device_number))).scalar() or 0) + 1
                     conn.execute(insert(db.devices).values(device_id=req.device_id, public_key=req.public_key,
                                                            device_number=number, shop=req.shop,
-                                                           registered_at=time.time()))
+                                                           registered_at=time.time(), token_id=token_id))
             except IntegrityError:
                 continue
             log.info("device registered", extra={"device": req.device_id, "device_number": number})

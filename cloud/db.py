@@ -31,6 +31,8 @@ devices = Table(
     Column("device_number", Integer, nullable=False, unique=True),
     Column("shop", String(120), nullable=False),
     Column("registered_at", Float, nullable=False),
+    # Which provisioning token registered it (a digest prefix, not the token): a leaked token is rate limited.
+    Column("token_id", String(16), nullable=False, default="", index=True),
 )
 
 nonces = Table(

@@ -26,6 +26,8 @@ class ServiceSettings(BaseSettings):
     # Wrong provisioning or support tokens from one address before it is locked out, and for how long.
     max_token_failures: int = Field(10, ge=1, le=1000)
     token_lockout_s: int = Field(900, ge=10)
+    # New devices one provisioning token may register per hour (a field agent's day is a few; a leak is many).
+    max_registrations_per_token_hour: int = Field(30, ge=1, le=10_000)
     bureau_csv: Path = DEFAULT_CSV
     scorecard: Path = DEFAULT_ARTIFACT
     offers_file: Path = Path(__file__).with_name("offers.toml")

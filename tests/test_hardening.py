@@ -585,3 +585,22 @@ def test_a_copy_of_the_disk_does_not_open_a_tpm_sealed_device_key(tmp_path, swtp
             load_key(copy)
     finally:
         other.stop()
+
+
+def test_a_leaked_provisioning_token_registers_only_so_many_devices_an_hour(tmp_path, model):
+    """Finding 4, per token: rate limiting per source does not stop a leaked token used from many addresses."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from contract.signing import public_key_b64
+
+    svc = start_service(tmp_path, model, max_registrations_per_token_hour=2)
+    try:
+        def new_device(i):
+            return requests.post(svc.url + "/v1/devices/register", timeout=5, json={
+                "token": TOKEN, "device_id": f"kiosk-leak-{i:04d}", "public_key": public_key_b64(
+                    Ed25519PrivateKey.generate()), "shop": "S"})
+
+        codes = [new_device(i).status_code for i in range(3)]
+        assert codes == [200, 200, 429]
+    finally:
+        svc.stop()
