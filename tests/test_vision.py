@@ -321,3 +321,28 @@ def test_an_inverted_face_is_recognised_as_upside_down(verifier, faces_dir):
     assert upside_down(image, faces[0], verifier.encoder.detector)
     upright = cv2.rotate(image, cv2.ROTATE_180)
     assert not upside_down(upright, verifier.encoder.detect(upright)[0], verifier.encoder.detector)
+
+
+def test_synthetic_id_evaluation_judges_chip_photos_at_the_chip_threshold(tmp_path):
+    """`kiosk eval faces --synthetic-id --case chip`: a real run on a few LFW pairs, its figures at the shipped
+    chip-photo calibration (not the printed portrait's)."""
+    from tests.conftest import DATA_DIR
+
+    with (DATA_DIR / "faces" / "pairs.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    pick = [r for r in rows if r["fold"] == "1" and r["same_person"] == "1"][:3] + \
+           [r for r in rows if r["fold"] == "2" and r["same_person"] == "0"][:3]
+    pairs = tmp_path / "pairs.csv"
+    with pairs.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=["image1", "image2", "same_person", "fold"])
+        writer.writeheader()
+        writer.writerows({k: r[k] for k in writer.fieldnames} for r in pick)
+    out = subprocess.run([sys.executable, "-m", "kiosk.cli", "eval", "faces", "--pairs", str(pairs), "--images",
+                          str(DATA_DIR / "faces"), "--synthetic-id", "--case", "chip", "--recognizer", "mobilefacenet",
+                          "--json"], capture_output=True, text=True, timeout=300, check=False)
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout[out.stdout.index("{"):])
+    at = report["genuine_match_at_default"]
+    assert report["case"] == "chip" and at["calibration"] == "mobilefacenet_flip_east_asian_chip"
+    assert at["threshold"] == Calibration.named("mobilefacenet_flip_east_asian_chip").threshold(1e-3)
+    assert at["genuine_pairs"] == 3 and 0.0 <= at["rate"] <= 1.0 and report["failure_to_enrol"] == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
+from collections.abc import Iterator
 import hashlib
 import time
 from dataclasses import dataclass, field
@@ -60,8 +61,8 @@ class Encoded:
     decode_s: list[float] = field(default_factory=list)
 
 
-def encode_images(images: list[str], root: Path, encoder: FaceEncoder, subject: str = "center") -> Encoded:
-    out = Encoded({}, {})
+def _decoded(images: list[str], root: Path, out: Encoded) -> Iterator[tuple[str, np.ndarray]]:
+    """Each image that decodes, timed; one that does not is a failure to enrol, with its reason."""
     for name in images:
         t0 = time.perf_counter()
         try:
@@ -70,6 +71,12 @@ def encode_images(images: list[str], root: Path, encoder: FaceEncoder, subject: 
             out.failures[name] = str(exc)
             continue
         out.decode_s.append(time.perf_counter() - t0)
+        yield name, image
+
+
+def encode_images(images: list[str], root: Path, encoder: FaceEncoder, subject: str = "center") -> Encoded:
+    out = Encoded({}, {})
+    for name, image in _decoded(images, root, out):
         faces = encoder.detect(image)
         face = central_face(faces, image.shape) if subject == "center" else primary_face(faces)
         if face is None:
@@ -105,12 +112,7 @@ def chip_photo(image: np.ndarray, box: tuple[float, float, float, float]) -> np.
 def encode_chip_photos(images: list[str], root: Path, encoder: FaceEncoder) -> Encoded:
     """Each image's subject as a chip photo (see :func:`chip_photo`), embedded the way the kiosk embeds one."""
     out = Encoded({}, {})
-    for name in images:
-        try:
-            image = load_image(root / name)
-        except ImageInputError as exc:
-            out.failures[name] = str(exc)
-            continue
+    for name, image in _decoded(images, root, out):
         face = central_face(encoder.detect(image), image.shape)
         embedding = None if face is None else encoder.embed_small_photo(chip_photo(image, face.box))
         if embedding is None:
@@ -125,12 +127,7 @@ def encode_id_renders(images: list[str], root: Path, encoder: FaceEncoder, case:
     """Each image printed on a synthetic ID card in a camera scene, then read back by the product's ID path;
     also how often each quality reason was given (what the customer would have been told)."""
     out, reasons = Encoded({}, {}), Counter()
-    for name in images:
-        try:
-            source = load_image(root / name)
-        except ImageInputError as exc:
-            out.failures[name] = str(exc)
-            continue
+    for name, source in _decoded(images, root, out):
         seed = int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "little")
         scene = render_scene(source, seed, ID_CASES[case])
         t0 = time.perf_counter()
