@@ -48,7 +48,14 @@ def main(argv: list[str] | None = None) -> int:
         print("kiosk-cloud: no provisioning token set (--token-file or CLOUD_PROVISIONING_TOKENS)", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO)
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning")
+    from cloud.db import SchemaOutdated
+
+    try:
+        app = create_app(settings)
+    except SchemaOutdated as exc:
+        print(f"kiosk-cloud: {exc}", file=sys.stderr)
+        return 2
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    inspect,
 )
 from sqlalchemy.engine import Engine
 
@@ -129,4 +130,19 @@ def connect(url: str) -> Engine:
             cursor.execute("PRAGMA busy_timeout=5000")
             cursor.close()
     metadata.create_all(engine)
+    _check_schema(engine)
     return engine
+
+
+class SchemaOutdated(RuntimeError):
+    """The database was made by an older version of the service: refuse to start rather than fail every request."""
+
+
+def _check_schema(engine: Engine) -> None:
+    found = inspect(engine)
+    for table in metadata.sorted_tables:
+        have = {c["name"] for c in found.get_columns(table.name)}
+        missing = sorted(c.name for c in table.columns if c.name not in have)
+        if missing:
+            raise SchemaOutdated(f"database table {table.name} lacks columns {', '.join(missing)}: it was created by "
+                                 "an older version of the service; migrate it (or start from a new database)")

@@ -9,6 +9,7 @@ import platform
 import sqlite3
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from edge_models.install import install_from_packages, install_models
@@ -23,7 +24,7 @@ from kiosk.logging_setup import configure_logging
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
 
-def _config(args: argparse.Namespace) -> KioskConfig:
+def configured(args: argparse.Namespace) -> KioskConfig:
     config = load_config(args.config)
     configure_logging(
         config.log_dir, config.logging.level, config.logging.max_bytes, config.logging.backup_count
@@ -53,25 +54,10 @@ def cmd_version(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    config = _config(args)
-    from kiosk.demo import DemoError, run_demo
-
-    try:
-        if args.demo and args.headless:
-            return run_demo(config, language=args.lang)
-        from ui.launch import run_demo_app, run_kiosk
-
-        return run_demo_app(config) if args.demo else run_kiosk(config, fullscreen=not args.windowed)
-    except DemoError as exc:
-        print(f"kiosk: {exc}", file=sys.stderr)
-        return EXIT_FAIL
-
-
 def cmd_selftest(args: argparse.Namespace) -> int:
     from kiosk.selftest import as_dicts, format_table, run_selftest
 
-    config = _config(args)
+    config = configured(args)
     results = run_selftest(config)
     if args.json:
         print(json.dumps({"ok": all(r.ok for r in results), "checks": as_dicts(results)}, indent=2))
@@ -81,7 +67,7 @@ def cmd_selftest(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    config = _config(args)
+    config = configured(args)
     manifest = load_manifest()
     if args.models_cmd == "list":
         for spec in manifest.model:
@@ -118,14 +104,15 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
+    from kiosk.stages import face_verifier
     from vision.image_io import ImageInputError, load_image
-    from vision.verifier import FaceVerifier, VerificationInputError, collect_images
+    from vision.verifier import VerificationInputError, collect_images
 
-    config = _config(args)
+    config = configured(args)
     try:
         id_frame = load_image(args.id)
         live_frames = [load_image(p) for p in collect_images(args.live)]
-        verifier = FaceVerifier.from_config(config)
+        verifier = face_verifier(config)
         result = verifier.verify(id_frame, live_frames)
     except (ImageInputError, VerificationInputError) as exc:
         print(f"kiosk: {exc}", file=sys.stderr)
@@ -147,7 +134,7 @@ def cmd_eval_faces(args: argparse.Namespace) -> int:
     from vision.matching import Calibration
     from vision.recognizers import build_recognizer
 
-    config = _config(args)
+    config = configured(args)
     allow = config.license_policy == "allow_noncommercial"
     names = args.recognizer or ["mobilefacenet", "dlib_resnet"]
     encoder = FaceEncoder(
@@ -231,7 +218,7 @@ def cmd_id_read(args: argparse.Namespace) -> int:
     from contract.id_number import PrintedFields, check_document
     from vision.image_io import ImageInputError, load_image
 
-    config = _config(args)
+    config = configured(args)
     try:
         image = load_image(args.image)
     except ImageInputError as exc:
@@ -281,7 +268,7 @@ def cmd_id_read(args: argparse.Namespace) -> int:
 def cmd_eval_id(args: argparse.Namespace) -> int:
     from vision.evaluation.id_cards import evaluate_cards, format_cards
 
-    config = _config(args)
+    config = configured(args)
     faces_root = args.faces or config.models_dir.parent / "data" / "faces" / "lfw-deepfunneled"
     report = evaluate_cards(_card_reader(config), faces_root, args.synthetic)
     print(json.dumps(report, indent=2) if args.json else format_cards(report))
@@ -289,13 +276,12 @@ def cmd_eval_id(args: argparse.Namespace) -> int:
 
 
 def cmd_eval_liveness(args: argparse.Namespace) -> int:
+    from kiosk.stages import face_verifier, liveness_engine
     from vision.evaluation import liveness as ev_live
-    from vision.liveness.engine import LivenessEngine
-    from vision.verifier import FaceVerifier
 
-    config = _config(args)
-    verifier = FaceVerifier.from_config(config)
-    engine = LivenessEngine.from_config(config, verifier)
+    config = configured(args)
+    verifier = face_verifier(config)
+    engine = liveness_engine(config, verifier)
     detector = verifier.encoder.detector
     lines = []
     if args.real or args.attack:
@@ -320,11 +306,11 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from hardware.audio import read_audio_file
     from hardware.errors import DeviceError
     from kiosk.devices import build_devices
+    from kiosk.stages import voice_assistant
     from voice.asr import AsrError
-    from voice.assistant import VoiceAssistant
     from voice.tts import TtsError
 
-    config = _config(args)
+    config = configured(args)
     try:
         if args.mic:
             microphone = build_devices(config.hardware, config.data_dir).microphone
@@ -333,7 +319,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
             clip = microphone.record(args.mic)
         else:
             clip = read_audio_file(args.wav)
-        assistant = VoiceAssistant.from_config(config)
+        assistant = voice_assistant(config)
         answer = assistant.ask(clip, args.lang)
         if args.say:
             assistant.speak(answer.text, answer.language).write_wav(args.say)
@@ -350,12 +336,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_eval_voice(args: argparse.Namespace) -> int:
+    from kiosk.stages import voice_assistant
     from voice.asr import build_asr
-    from voice.assistant import VoiceAssistant
     from voice.evaluation import voice_eval as ve
     from voice.intents import KnowledgeBase
 
-    config = _config(args)
+    config = configured(args)
     phrases = KnowledgeBase().phrases("en")
     names = args.engine or ["whisper_base", "whisper_tiny_en", "pocketsphinx_lm"]
     engines, lines = {}, ["engine                 load s   RSS +MB"]
@@ -369,7 +355,7 @@ def cmd_eval_voice(args: argparse.Namespace) -> int:
         lines.append(f"  {row['engine']:<22} {row['language']} {row['clips']:>2} clips  {row['metric']} "
                      f"{100 * row['error']:5.1f}%  RTF {row['rtf']:.2f}")
     if not args.no_faq:
-        assistant = VoiceAssistant.from_config(config)
+        assistant = voice_assistant(config)
         questions = ve.synthesize_questions(assistant.tts)
         for label, snr in (("clean", None), ("noisy 10 dB SNR", 10.0)):
             lines.append(f"SYNTHETIC FAQ questions (espeak-ng, {label}), engines en={config.voice.engine_en} zh={config.voice.engine_zh}")
@@ -395,7 +381,7 @@ def cmd_cloud(args: argparse.Namespace) -> int:
     from kiosk.cloud_client.registration import cloud_client, register_device
     from kiosk.cloud_client.stages import CloudApplications
 
-    config = _config(args)
+    config = configured(args)
     try:
         if args.cloud_cmd == "register":
             identity, created = register_device(config, args.cloud, _read_token(args.token_file), args.shop,
@@ -457,7 +443,7 @@ def cmd_provision(args: argparse.Namespace) -> int:
     from kiosk.provision import ProvisionError, provision
     from kiosk.selftest import format_table
 
-    config = _config(args)
+    config = configured(args)
     try:
         report = provision(config, args.cloud, _read_token(args.token_file), args.shop, args.device_id,
                            args.models_from)
@@ -476,7 +462,7 @@ def cmd_logs(args: argparse.Namespace) -> int:
     from kiosk.diagnostics import export_bundle
     from kiosk.selftest import run_selftest
 
-    config = _config(args)
+    config = configured(args)
     since = time.time() - args.since_hours * 3600 if args.since_hours else 0.0
     selftest = None if args.no_selftest else run_selftest(config)
     out = export_bundle(config, args.out, since, selftest)
@@ -493,7 +479,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from kiosk.cloud_client.identity import load_identity
     from kiosk.cloud_client.registration import cloud_client
 
-    config = _config(args)
+    config = configured(args)
     audit = AuditLog.for_data_dir(config.data_dir)
     anchor, against = None, "no cloud anchor (not registered)"
     identity = load_identity(config.data_dir)
@@ -514,7 +500,7 @@ def cmd_checkin(args: argparse.Namespace) -> int:
     from kiosk.cloud_client.errors import CloudError
     from kiosk.support import check_in
 
-    config = _config(args)
+    config = configured(args)
     try:
         done = check_in(config)
     except CloudError as exc:
@@ -534,7 +520,7 @@ def cmd_pin(args: argparse.Namespace) -> int:
     from kiosk.cloud_client.identity import load_identity
     from kiosk.cloud_client.registration import cloud_client
 
-    config = _config(args)
+    config = configured(args)
     store = PinStore(config.data_dir / "device" / "admin_pin.json", audit=AuditLog.for_data_dir(config.data_dir))
     # PINs are typed (or piped: current PIN, then the new one, one per line), never given on the command line.
     ask = (lambda _prompt: sys.stdin.readline().strip()) if args.stdin else getpass.getpass
@@ -571,17 +557,13 @@ def cmd_config(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(extra_commands: Callable[[argparse._SubParsersAction], None] | None = None) -> argparse.ArgumentParser:
+    """The core's commands; ``extra_commands`` adds those of the layers above (kiosk_app: `run`)."""
     parser = argparse.ArgumentParser(prog="kiosk", description="Face-verified instant credit kiosk.")
     parser.add_argument("--config", type=Path, help="TOML config file (default: $KIOSK_CONFIG, else built-in defaults)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    p = sub.add_parser("run", help="run the touchscreen kiosk (--demo: with replay devices and a local cloud)")
-    p.add_argument("--demo", action="store_true", help="synthetic customer, replay devices, local scoring service")
-    p.add_argument("--headless", action="store_true", help="with --demo: no screen, a scripted customer, console log")
-    p.add_argument("--windowed", action="store_true", help="not fullscreen (development)")
-    p.add_argument("--lang", choices=["zh", "en"], default="en", help="headless demo customer's language")
-    p.set_defaults(func=cmd_run)
+    if extra_commands is not None:
+        extra_commands(sub)
 
     p = sub.add_parser("selftest", help="check camera, microphone, speaker, printer, disk and models")
     p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -736,11 +718,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, extra_commands=None) -> int:
     # Every file the kiosk creates (logs, databases, keys, bundles) is the kiosk user's alone, whatever the
     # shell's umask: they hold sessions, applications and secrets.
     os.umask(0o077)
-    args = build_parser().parse_args(argv)
+    args = build_parser(extra_commands).parse_args(argv)
     try:
         return args.func(args)
     except ConfigError as exc:

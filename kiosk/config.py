@@ -14,6 +14,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from edge_models.access import ModelAccess
+from vision.settings import LivenessSettings, VisionSettings
+from voice.settings import VoiceSettings
+
 CHECKOUT_ROOT = Path(__file__).resolve().parents[1]
 CONFIG_ENV_VAR = "KIOSK_CONFIG"
 
@@ -129,38 +133,6 @@ class HardwareSettings(_Section):
     tpm: str = "auto"
 
 
-class VisionSettings(_Section):
-    detector: Literal["yunet", "scrfd"] = "yunet"
-    # A calibration file in vision/calibration/ names the recognizer(s), TTA and thresholds together.
-    calibration: str = "mobilefacenet_flip_east_asian"
-    fmr_target: Literal[1e-2, 1e-3, 1e-4] = 1e-3
-    threads: int = Field(2, ge=1, le=8)
-    live_frames_used: int = Field(3, ge=1, le=10)  # best-quality live frames that enter the match
-    id_capture_frames: int = Field(40, ge=1, le=600)  # camera frames tried per ID attempt
-    live_capture_frames: int = Field(150, ge=3, le=1200)  # upper bound for one challenge sequence
-
-
-class LivenessSettings(_Section):
-    passive_threshold: float = Field(0.5, gt=0, lt=1)  # fused MiniFASNet P(real) below this = attack
-    passive_frames: int = Field(5, ge=1, le=30)
-    challenges: int = Field(2, ge=1, le=4)  # randomised active challenges per attempt
-    challenge_time_limit_s: float = Field(6.0, ge=2, le=30)
-
-
-AsrEngine = Literal["whisper_base", "whisper_tiny_en", "pocketsphinx_lm", "pocketsphinx_grammar"]
-
-
-class VoiceSettings(_Section):
-    engine_en: AsrEngine = "whisper_tiny_en"
-    engine_zh: Literal["whisper_base"] = "whisper_base"  # the only offline Mandarin engine available
-    intent_threshold: float = Field(70.0, ge=0, le=100)  # below: "I didn't understand", never a guess
-    vad_aggressiveness: int = Field(2, ge=0, le=3)
-    end_of_speech_ms: int = Field(600, ge=150, le=3000)
-    max_question_s: float = Field(10.0, ge=1, le=60)
-    tts_rate_wpm: int = Field(150, ge=80, le=300)
-    threads: int = Field(2, ge=1, le=8)
-
-
 class LoggingSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     max_bytes: int = Field(5_000_000, ge=10_000)
@@ -218,6 +190,10 @@ class KioskConfig(BaseSettings):
     @property
     def model_dirs(self) -> tuple[Path, ...]:
         return (self.models_dir, self.installed_models_dir)
+
+    @property
+    def model_access(self) -> ModelAccess:
+        return ModelAccess(self.model_dirs, self.license_policy == "allow_noncommercial")
 
 
 def _one_line(error: ValidationError, origin: str) -> str:

@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # heavy imports (models), loaded only when the stages are bui
     from kiosk.cloud_client.stages import VerificationSetup
     from vision.liveness.engine import LivenessEngine
     from vision.verifier import FaceVerifier
+    from voice.assistant import VoiceAssistant
 
 
 class IdCaptureStage(Protocol):
@@ -93,29 +94,45 @@ class Stages:
         return [info for name, info in STAGES.items() if getattr(self, name) is None]
 
 
+def face_verifier(config: KioskConfig) -> FaceVerifier:
+    """The configured face verifier (vision takes only its own settings and where the models are)."""
+    from vision.verifier import FaceVerifier
+
+    return FaceVerifier.from_settings(config.vision, config.model_access)
+
+
+def liveness_engine(config: KioskConfig, verifier: FaceVerifier) -> LivenessEngine:
+    from vision.liveness.engine import LivenessEngine
+
+    return LivenessEngine.from_settings(config.liveness, config.model_access, config.vision.threads, verifier)
+
+
+def voice_assistant(config: KioskConfig) -> VoiceAssistant:
+    from voice.assistant import VoiceAssistant
+
+    return VoiceAssistant.from_settings(config.voice, config.model_access)
+
+
 def build_stages(config: KioskConfig, id_reader: DocumentReader | None = None) -> Stages:
     """Every stage this build provides, loaded and verified now (a bad model fails here, loudly).
     ``id_reader``: the card's chip reader, when the kiosk has one (``Devices.id_reader``)."""
     from kiosk.cloud_client.identity import load_identity
+    from kiosk.vision_stages import VisionFaceMatch, VisionIdCapture, VisionLiveCapture
     from vision.id_capture import IdCardCapture
     from vision.id_card import CardReader
     from vision.id_ocr import CardOcr
-    from vision.liveness.engine import LivenessEngine
-    from vision.stages import VisionFaceMatch, VisionIdCapture, VisionLiveCapture
-    from vision.verifier import FaceVerifier
-    from voice.assistant import VoiceAssistant
 
-    verifier = FaceVerifier.from_config(config)
+    verifier = face_verifier(config)
     if id_reader is not None and config.hardware.id_reader.photo_decoder and verifier.chip_matcher is None:
         from vision.matching import CalibrationError
 
         # Found now, not when the first customer's chip photo arrives.
         raise CalibrationError(f"the ID reader decodes chip photos but calibration {config.vision.calibration} "
                                "has no chip-photo calibration to match them with")
-    liveness = LivenessEngine.from_config(config, verifier)
+    liveness = liveness_engine(config, verifier)
     card = CardReader(verifier.encoder.detector, CardOcr(config.model_dirs, config.vision.threads))
     stages = Stages(
-        answers=VoiceAssistant.from_config(config),
+        answers=voice_assistant(config),
         id_capture=VisionIdCapture(IdCardCapture(card, id_reader, config.vision.id_capture_frames)),
         live_capture=VisionLiveCapture(liveness, config.vision.live_capture_frames),
         face_match=VisionFaceMatch(verifier),

@@ -39,9 +39,9 @@ def main() -> None:
     config = load_config(**overrides)
 
     t0 = time.perf_counter()
-    from vision.verifier import FaceVerifier  # imported here so the cold start includes the imports
+    from kiosk.stages import face_verifier  # imported here so the cold start includes the imports
 
-    verifier = FaceVerifier.from_config(config)
+    verifier = face_verifier(config)
     cold_start = time.perf_counter() - t0
     frames = camera_frames(config.models_dir.parent / "data" / "faces" / "lfw-deepfunneled", args.frames)
     reference = None

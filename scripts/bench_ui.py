@@ -23,7 +23,7 @@ from kivy.base import EventLoop  # noqa: E402
 from hardware.camera import ReplayCamera  # noqa: E402
 from kiosk.admin_pin import PinStore  # noqa: E402
 from kiosk.config import load_config  # noqa: E402
-from kiosk.demo import SHARED_DATA, demo_world  # noqa: E402
+from kiosk_app.demo import SHARED_DATA, demo_world  # noqa: E402
 from kiosk.journey import events as ev  # noqa: E402
 from ui.app import KioskApp  # noqa: E402
 

@@ -604,3 +604,17 @@ def test_a_leaked_provisioning_token_registers_only_so_many_devices_an_hour(tmp_
         assert codes == [200, 200, 429]
     finally:
         svc.stop()
+
+
+def test_a_database_from_an_older_service_is_refused_at_start_not_per_request(tmp_path, model):
+    """A table without this version's columns (device_number, reference, ...) made every registration a 500."""
+    import sqlite3 as sql
+
+    from cloud.db import SchemaOutdated
+
+    db = sql.connect(tmp_path / "service.sqlite3")
+    db.execute("CREATE TABLE devices (device_id TEXT PRIMARY KEY, public_key TEXT, shop TEXT, registered_at REAL)")
+    db.commit()
+    db.close()
+    with pytest.raises(SchemaOutdated, match="devices lacks columns device_number"):
+        start_service(tmp_path, model)

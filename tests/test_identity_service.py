@@ -173,12 +173,12 @@ def test_card_of_one_person_with_the_face_of_another_is_declined(service, identi
     """Card A shown, face B presented: the kiosk's own match fails, and the same score sent anyway is declined."""
     from kiosk.config import load_config
     from kiosk.journey.session import BiometricSample, BiometricVault
+    from kiosk.stages import face_verifier
+    from kiosk.vision_stages import VisionFaceMatch
     from vision.evaluation.synthetic_id import render_scene
     from vision.image_io import load_image
-    from vision.stages import VisionFaceMatch
-    from vision.verifier import FaceVerifier
 
-    verifier = FaceVerifier.from_config(load_config())
+    verifier = face_verifier(load_config())
     portrait = verifier.id_portrait(render_scene(load_image(faces_dir / "Howard_Dean" / "Howard_Dean_0002.jpg"), 1))
     vault = BiometricVault(id_portrait=BiometricSample("id_portrait", portrait.document, {"face": portrait.face}))
     for image in sorted((faces_dir / "Abel_Pacheco").glob("*.jpg"))[:3]:

@@ -11,20 +11,19 @@ import pytest
 from hardware.camera import ReplayCamera
 from kiosk.config import load_config
 from kiosk.journey import effects as fx
+from kiosk.journey.machine import Journey, JourneyLimits
 from kiosk.journey.prompts import challenge_names, prompt_text, random_challenges
 from kiosk.journey.states import State
+from kiosk.stages import face_verifier, liveness_engine
+from kiosk.vision_stages import VisionLiveCapture
 from tests.conftest import DATA_DIR
-from kiosk.journey.machine import Journey, JourneyLimits
 from tests.journey_helpers import walk
 from vision.encoder import primary_face
 from vision.evaluation.sequences import Actor, ActorCamera, Shot, render
 from vision.evaluation.synthetic_id import render_scene
 from vision.image_io import load_image
 from vision.liveness.active import ActiveCheck, ActiveLimits, Challenge, FrameSignal
-from vision.liveness.engine import LivenessEngine
 from vision.liveness.landmarks import FaceGeometry
-from vision.stages import VisionLiveCapture
-from vision.verifier import FaceVerifier
 
 LFW = DATA_DIR / "faces" / "lfw-deepfunneled"
 
@@ -36,7 +35,7 @@ def photo(name: str) -> np.ndarray:
 @pytest.fixture(scope="module")
 def engine():
     config = load_config()
-    return LivenessEngine.from_config(config, FaceVerifier.from_config(config))
+    return liveness_engine(config, face_verifier(config))
 
 
 @pytest.fixture(scope="module")

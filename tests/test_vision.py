@@ -15,19 +15,20 @@ from edge_models.verify import LicenseRefused
 from hardware.camera import ReplayCamera
 from kiosk.config import load_config
 from kiosk.journey.session import BiometricSample, BiometricVault
+from kiosk.stages import face_verifier
+from kiosk.vision_stages import VisionFaceMatch, VisionIdCapture
 from vision.detectors import build_detector
 from vision.evaluation.synthetic_id import render_scene
 from vision.id_portrait import extract_portrait, find_card
 from vision.image_io import ImageInputError, decode_image_bytes, load_image
 from vision.matching import Calibration, CalibrationError, Matcher
 from vision.quality import LIVE, assess
-from vision.stages import VisionFaceMatch, VisionIdCapture
 from vision.verifier import FaceVerifier, VerificationInputError
 
 
 @pytest.fixture(scope="module")
 def verifier():
-    return FaceVerifier.from_config(load_config())
+    return face_verifier(load_config())
 
 
 @pytest.fixture(scope="module")
@@ -169,7 +170,7 @@ def test_license_policy_refuses_scrfd_unless_allowed(models_dir, faces_dir):
 def test_scrfd_with_a_yunet_calibration_is_refused(monkeypatch):
     config = load_config(license_policy="allow_noncommercial", vision={"detector": "scrfd"})
     with pytest.raises(CalibrationError, match="measured with detector 'yunet'"):
-        FaceVerifier.from_config(config)
+        face_verifier(config)
 
 
 def test_calibration_names_its_data_and_rejects_uncalibrated_fmr():

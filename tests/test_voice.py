@@ -19,11 +19,10 @@ from kiosk.devices import Devices
 from kiosk.journey.session import CreditEstimate
 from kiosk.journey.states import State
 from kiosk.runner import Runner, session_values
-from kiosk.stages import Stages
+from kiosk.stages import Stages, voice_assistant
 from tests.conftest import DATA_DIR
 from tests.journey_helpers import new_journey, walk_to
 from voice.asr import AsrError, build_asr
-from voice.assistant import VoiceAssistant
 from voice.evaluation.voice_eval import TEST_QUESTIONS, error_rate, load_transcripts
 from voice.intents import IntentMatcher, KnowledgeBase
 from voice.normalize import normalize_en, normalize_zh
@@ -41,7 +40,7 @@ def config():
 
 @pytest.fixture(scope="module")
 def assistant(installed_models):
-    return VoiceAssistant.from_config(load_config(extra_models_dir=installed_models))
+    return voice_assistant(load_config(extra_models_dir=installed_models))
 
 
 @pytest.fixture(scope="module")

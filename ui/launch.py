@@ -42,10 +42,3 @@ def run_kiosk(config: KioskConfig, fullscreen: bool = True) -> int:
             stages.drainer.stop()
     return 0
 
-
-def run_demo_app(config: KioskConfig) -> int:
-    from kiosk.demo import demo_world
-
-    with demo_world(config) as world:
-        build_app(world.config, world.runner, fullscreen=False).run()
-    return 0

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import numpy as np
 
-from kiosk.config import KioskConfig
+from edge_models.access import ModelAccess
 from vision.detectors import build_detector
 from vision.encoder import FaceEncoder
 from vision.id_portrait import IdPortrait, extract_portrait
 from vision.matching import Calibration, CalibrationError, Matcher
 from vision.quality import LIVE, assess
 from vision.recognizers import build_recognizer
+from vision.settings import VisionSettings
 from vision.types import FaceObservation, MatchDecision, QualityReport
 
 
@@ -54,18 +55,17 @@ class FaceVerifier:
         self.chip_matcher = chip_matcher
 
     @classmethod
-    def from_config(cls, config: KioskConfig) -> FaceVerifier:
-        v = config.vision
-        allow = config.license_policy == "allow_noncommercial"
+    def from_settings(cls, v: VisionSettings, models: ModelAccess) -> FaceVerifier:
+        allow = models.allow_noncommercial
         calibration = Calibration.named(v.calibration)
         if calibration.detector != v.detector:
             raise CalibrationError(
                 f"calibration {calibration.name} was measured with detector {calibration.detector!r}, config uses "
                 f"{v.detector!r}; make one with `kiosk eval faces --detector {v.detector} --write-calibration DIR`"
             )
-        detector = build_detector(v.detector, config.model_dirs, allow)
+        detector = build_detector(v.detector, models.dirs, allow)
         recognizers = {
-            name: build_recognizer(name, config.model_dirs, allow, calibration.flip_tta, v.threads)
+            name: build_recognizer(name, models.dirs, allow, calibration.flip_tta, v.threads)
             for name in calibration.recognizers
         }
         chip = Calibration.chip_of(calibration.name)

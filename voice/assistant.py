@@ -5,10 +5,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from edge_models.access import ModelAccess
 from hardware.audio import AudioClip
-from kiosk.config import KioskConfig
 from voice.asr import SpeechRecognizer, build_asr
 from voice.intents import IntentMatcher, KnowledgeBase
+from voice.settings import VoiceSettings
 from voice.tts import EspeakTts
 from voice.vad import Endpointer
 
@@ -41,10 +42,9 @@ class VoiceAssistant:
         self.tts = tts
 
     @classmethod
-    def from_config(cls, config: KioskConfig) -> VoiceAssistant:
-        v = config.voice
+    def from_settings(cls, v: VoiceSettings, models: ModelAccess) -> VoiceAssistant:
         kb = KnowledgeBase()
-        dirs = config.model_dirs
+        dirs = models.dirs
         loaded: dict[str, SpeechRecognizer] = {}
         for name in {v.engine_en, v.engine_zh}:
             loaded[name] = build_asr(name, dirs, v.threads, kb.phrases("en"))

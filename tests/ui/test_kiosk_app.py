@@ -12,7 +12,7 @@ from tests.ui import harness as h  # sets the headless Kivy environment before k
 from hardware.camera import ReplayCamera  # noqa: E402
 from kiosk.admin_pin import PinStore  # noqa: E402
 from kiosk.config import load_config  # noqa: E402
-from kiosk.demo import demo_world  # noqa: E402
+from kiosk_app.demo import demo_world  # noqa: E402
 from kiosk.journey.session import OfferSummary  # noqa: E402
 from ui.app import KioskApp  # noqa: E402
 from kiosk.i18n import keys, tr  # noqa: E402

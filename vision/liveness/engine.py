@@ -7,14 +7,25 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from edge_models.access import ModelAccess
 from edge_models.loader import verified_model_path
 from hardware.camera import Frame
-from kiosk.config import KioskConfig
-from vision.liveness.active import ActiveCheck, ActiveLimits, ActiveResult, Challenge, FrameSignal
+from vision.liveness.active import (
+    ActiveCheck,
+    ActiveLimits,
+    ActiveResult,
+    Challenge,
+    FrameSignal,
+)
 from vision.liveness.continuity import ContinuityCheck, ContinuityLimits
-from vision.liveness.heuristics import STATIC_FRACTION_LIMIT, face_patch, static_fraction
+from vision.liveness.heuristics import (
+    STATIC_FRACTION_LIMIT,
+    face_patch,
+    static_fraction,
+)
 from vision.liveness.landmarks import FaceMesh
 from vision.liveness.passive import MODELS, PassiveLiveness
+from vision.settings import LivenessSettings
 from vision.types import FaceObservation
 from vision.verifier import FaceVerifier
 
@@ -62,14 +73,13 @@ class LivenessEngine:
         self._continuity = ContinuityLimits(min_similarity=calibration.threshold(CONTINUITY_FMR))
 
     @classmethod
-    def from_config(cls, config: KioskConfig, verifier: FaceVerifier) -> LivenessEngine:
-        allow = config.license_policy == "allow_noncommercial"
-        threads = config.vision.threads
-        mesh = FaceMesh(verified_model_path(FaceMesh.model, config.model_dirs, allow), threads)
+    def from_settings(cls, lv: LivenessSettings, models: ModelAccess, threads: int,
+                      verifier: FaceVerifier) -> LivenessEngine:
+        allow = models.allow_noncommercial
+        mesh = FaceMesh(verified_model_path(FaceMesh.model, models.dirs, allow), threads)
         passive = PassiveLiveness(
-            {m.model: verified_model_path(m.model, config.model_dirs, allow) for m in MODELS}, threads
+            {m.model: verified_model_path(m.model, models.dirs, allow) for m in MODELS}, threads
         )
-        lv = config.liveness
         limits = ActiveLimits(time_limit_s=lv.challenge_time_limit_s)
         return cls(verifier, mesh, passive, lv.passive_threshold, lv.passive_frames, limits)
 

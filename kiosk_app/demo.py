@@ -177,9 +177,10 @@ def demo_world(config: KioskConfig) -> Iterator[DemoWorld]:
     model = CreditModel.load()
     applicant = demo_applicant(model)
     camera = demo_camera(config.data_dir / "demo", applicant)
-    settings = ServiceSettings(
-        database_url=f"sqlite:///{config.data_dir / 'demo' / 'cloud.sqlite3'}", provisioning_tokens=[DEMO_TOKEN]
-    )
+    database = config.data_dir / "demo" / "cloud.sqlite3"
+    for leftover in (database, database.with_name(database.name + "-wal"), database.with_name(database.name + "-shm")):
+        leftover.unlink(missing_ok=True)  # each demo run's service starts empty (and with this version's schema)
+    settings = ServiceSettings(database_url=f"sqlite:///{database}", provisioning_tokens=[DEMO_TOKEN])
     with LocalService(settings, model=model) as service:
         config = demo_config(config, service.url)
         try:

@@ -1,0 +1,22 @@
+"""Plain settings for the voice assistant (the kiosk's config file fills them; voice reads only these)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+AsrEngine = Literal["whisper_base", "whisper_tiny_en", "pocketsphinx_lm", "pocketsphinx_grammar"]
+
+
+class VoiceSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a typo in the config file is named, not ignored
+
+    engine_en: AsrEngine = "whisper_tiny_en"
+    engine_zh: Literal["whisper_base"] = "whisper_base"  # the only offline Mandarin engine available
+    intent_threshold: float = Field(70.0, ge=0, le=100)  # below: "I didn't understand", never a guess
+    vad_aggressiveness: int = Field(2, ge=0, le=3)
+    end_of_speech_ms: int = Field(600, ge=150, le=3000)
+    max_question_s: float = Field(10.0, ge=1, le=60)
+    tts_rate_wpm: int = Field(150, ge=80, le=300)
+    threads: int = Field(2, ge=1, le=8)
