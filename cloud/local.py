@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from typing import Self
 
 import uvicorn
 
@@ -50,7 +51,7 @@ class LocalService:
             self._thread.join(timeout=10)
             self._server = None
 
-    def __enter__(self) -> LocalService:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc) -> None:

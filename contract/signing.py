@@ -29,7 +29,8 @@ def body_digest(body: bytes) -> str:
 
 
 def signing_string(method: str, path: str, timestamp: str, nonce: str, digest: str, idempotency_key: str = "") -> bytes:
-    return "\n".join((method.upper(), path, timestamp, nonce, digest, idempotency_key)).encode()
+    # One component per line, in this order (tests/test_contract.py holds the known answer).
+    return "\n".join((method.upper(), path, timestamp, nonce, digest, idempotency_key)).encode()  # noqa: FLY002
 
 
 def sign_request(key: Ed25519PrivateKey, device_id: str, method: str, path: str, body: bytes,

@@ -34,7 +34,7 @@ class SoundDeviceMicrophone:
             raise DeviceMissing("microphone", f"audio input library unavailable ({exc})") from None
         try:
             sd.check_input_settings(samplerate=self.sample_rate, channels=1, dtype="int16")
-        except Exception as exc:  # PortAudioError or ValueError: both mean "no usable input device"
+        except Exception as exc:  # noqa: BLE001 (PortAudioError or ValueError: both mean "no usable input device")
             raise DeviceMissing("microphone", f"no usable input device ({exc})") from None
         self._sd = sd
 
@@ -44,7 +44,7 @@ class SoundDeviceMicrophone:
         try:
             data = self._sd.rec(int(max_seconds * self.sample_rate), samplerate=self.sample_rate,
                                 channels=1, dtype="int16", blocking=True)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 (whatever PortAudio raises mid-recording: the device is gone)
             raise DeviceDisconnected("microphone", f"recording failed ({exc})") from None
         return AudioClip(np.asarray(data, dtype=np.int16).reshape(-1), self.sample_rate)
 

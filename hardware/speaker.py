@@ -36,7 +36,7 @@ class AplaySpeaker:
         with tempfile.NamedTemporaryFile(suffix=".wav") as tmp:
             clip.write_wav(Path(tmp.name))
             try:
-                result = subprocess.run([*cmd, tmp.name], capture_output=True, timeout=self.timeout_s)
+                result = subprocess.run([*cmd, tmp.name], capture_output=True, timeout=self.timeout_s, check=False)
             except subprocess.TimeoutExpired:
                 raise DeviceDisconnected("speaker", "playback hung") from None
         if result.returncode != 0:

@@ -32,7 +32,7 @@ class RedactingJsonFormatter(JsonFormatter):
             cleaned["message"] = redact_text(log_data["message"])
         return cleaned
 
-    def formatException(self, ei) -> str:  # noqa: N802 (stdlib name)
+    def formatException(self, ei) -> str:
         # Exception texts routinely embed the offending value (e.g. a bad ID number in a ValueError).
         return redact_text(super().formatException(ei))
 

@@ -18,14 +18,14 @@ from ui.env import headless
 
 headless()
 
-from kivy.base import EventLoop  # noqa: E402
+from kivy.base import EventLoop
 
-from hardware.camera import ReplayCamera  # noqa: E402
-from kiosk.admin_pin import PinStore  # noqa: E402
-from kiosk.config import load_config  # noqa: E402
-from kiosk_app.demo import SHARED_DATA, demo_world  # noqa: E402
-from kiosk.journey import events as ev  # noqa: E402
-from ui.app import KioskApp  # noqa: E402
+from hardware.camera import ReplayCamera
+from kiosk.admin_pin import PinStore
+from kiosk.config import load_config
+from kiosk.journey import events as ev
+from kiosk_app.demo import SHARED_DATA, demo_world
+from ui.app import KioskApp
 
 
 def measure(app: KioskApp, seconds: float) -> tuple[float, int]:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import numpy as np
-
-from kiosk.journey import events as ev
-from kiosk.journey.machine import Journey, JourneyLimits, Transition
 from datetime import date
+
+import numpy as np
 
 from contract.id_number import REQUIRED_CHECKS
 from hardware.id_card import IdCardFields
+from kiosk.journey import events as ev
+from kiosk.journey.machine import Journey, JourneyLimits, Transition
 from kiosk.journey.session import (
     ApplicantDetails,
     BiometricSample,

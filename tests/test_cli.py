@@ -14,7 +14,8 @@ from edge_models.manifest import load_manifest
 
 def kiosk(*args, cwd=None):
     return subprocess.run(
-        [sys.executable, "-m", "kiosk_app.cli", *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=120
+        [sys.executable, "-m", "kiosk_app.cli", *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=120,
+        check=False,
     )
 
 

@@ -29,7 +29,7 @@ class Misbehaving(BaseHTTPRequestHandler):
     def log_message(self, *args):  # keep test output clean
         pass
 
-    def do_POST(self):  # noqa: N802 (http.server API)
+    def do_POST(self):
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
         type(self).calls += 1
         mode = type(self).mode

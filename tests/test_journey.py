@@ -10,7 +10,18 @@ from kiosk.journey import effects as fx
 from kiosk.journey import events as ev
 from kiosk.journey.session import LivenessSummary
 from kiosk.journey.states import CUSTOMER_STATES, DEFAULT_TIMEOUTS_S, State
-from tests.journey_helpers import CHALLENGES, FORWARD, details, id_ok, live_ok, new_journey, sample, score, walk, walk_to
+from tests.journey_helpers import (
+    CHALLENGES,
+    FORWARD,
+    details,
+    id_ok,
+    live_ok,
+    new_journey,
+    sample,
+    score,
+    walk,
+    walk_to,
+)
 
 
 def effect_types(transition) -> list[type]:
@@ -47,7 +58,7 @@ def test_forward_path_visits_every_main_state_in_order_and_ends_wiped():
     ],
 )
 def test_entering_a_state_asks_the_runner_for_its_work(state, expected_effect):
-    j, last = walk(state)
+    _, last = walk(state)
     assert last is not None and last.state is state
     assert expected_effect in effect_types(last)
     assert any(isinstance(e, fx.ShowScreen) and e.screen == state.value for e in last.effects)

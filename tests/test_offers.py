@@ -11,8 +11,8 @@ from kiosk.offers import effective_apr, match_offers, monthly_payment, quote, to
 
 
 def product(**kw) -> Product:
-    base = dict(id="p", lender="L", name="N", min_amount=500, max_amount=20000, terms=[6, 12], apr=0.12,
-                fee_rate=0.0, grades=["A", "B"])
+    base = {"id": "p", "lender": "L", "name": "N", "min_amount": 500, "max_amount": 20000, "terms": [6, 12],
+            "apr": 0.12, "fee_rate": 0.0, "grades": ["A", "B"]}
     return Product(**{**base, **kw})
 
 
@@ -31,13 +31,13 @@ def test_monthly_payment_known_values(principal, apr, months, payment):
 
 
 def test_without_fee_the_apr_is_the_nominal_rate():
-    q = quote(product(), Decimal("10000"), 12)
+    q = quote(product(), Decimal(10000), 12)
     assert q.fee == 0 and q.total_repayable == Decimal("10661.88")
     assert abs(q.apr - Decimal("0.12")) < Decimal("0.0005")
 
 
 def test_a_fee_raises_the_apr_shown():
-    q = quote(product(fee_rate=0.02), Decimal("1000"), 6)
+    q = quote(product(fee_rate=0.02), Decimal(1000), 6)
     assert q.fee == Decimal("20.00") and q.monthly_payment == Decimal("172.55")
     assert q.apr > Decimal("0.18") and q.cost == q.total_repayable - Decimal("980.00")
     # The APR is the rate at which the payments repay exactly what was received.
@@ -65,5 +65,5 @@ def test_matching_respects_grade_range_limit_and_term():
 
 
 def test_effective_apr_solver_round_trip():
-    payment = monthly_payment(Decimal("8000"), Decimal("0.15"), 24)
-    assert abs(effective_apr(Decimal("8000"), payment, 24) - Decimal("0.15")) < Decimal("0.0005")
+    payment = monthly_payment(Decimal(8000), Decimal("0.15"), 24)
+    assert abs(effective_apr(Decimal(8000), payment, 24) - Decimal("0.15")) < Decimal("0.0005")

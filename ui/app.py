@@ -20,9 +20,9 @@ from kivy.uix.popup import Popup
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk.admin_pin import PinStore
+from kiosk.i18n import tr
 from kiosk.runner import Runner
 from ui.controller import JourneyController
-from kiosk.i18n import tr
 from ui.preview import PreviewCamera
 from ui.screens import BACKSPACE, SCREENS, CameraScreen, big_button, label
 from ui.view import ViewState

@@ -19,8 +19,8 @@ from kivy.uix.label import Label
 from kivy.uix.screenmanager import Screen
 from kivy.uix.widget import Widget
 
-from kiosk.journey import events as ev
 from kiosk.i18n import money, percent, reasons_text, tr
+from kiosk.journey import events as ev
 from ui.view import ViewState
 
 BG = (0.07, 0.09, 0.12, 1)

@@ -31,7 +31,7 @@ def decode_image_bytes(data: bytes, source: str = "image") -> np.ndarray:
                 width, height = header.size
     except (Image.DecompressionBombWarning, Image.DecompressionBombError):
         raise ImageInputError(f"{source}: image dimensions are implausibly large") from None
-    except Exception:
+    except Exception:  # noqa: BLE001 (a decoder fed garbage raises anything: it is not a readable image)
         raise ImageInputError(f"{source}: not a readable image") from None
     if width * height > MAX_PIXELS:
         raise ImageInputError(f"{source}: {width}x{height} is too large (limit {MAX_PIXELS / 1e6:.0f} megapixels)")

@@ -111,7 +111,7 @@ def ks_statistic(pd: np.ndarray, y: np.ndarray) -> float:
 def calibration_table(pd: np.ndarray, y: np.ndarray, groups: int = 10) -> list[dict]:
     order = np.argsort(pd)
     return [
-        {"mean_pd": float(pd[chunk].mean()), "observed": float(y[chunk].mean()), "n": int(len(chunk))}
+        {"mean_pd": float(pd[chunk].mean()), "observed": float(y[chunk].mean()), "n": len(chunk)}
         for chunk in np.array_split(order, groups)
     ]
 
@@ -129,7 +129,7 @@ def train(rows: list[dict[str, float]], y: np.ndarray, names: list[str], seed: i
     test = np.zeros(len(y), bool)
     for label in (0, 1):
         idx = np.flatnonzero(y == label)
-        test[rng.choice(idx, int(round(test_share * len(idx))), replace=False)] = True
+        test[rng.choice(idx, round(test_share * len(idx)), replace=False)] = True
     train_rows = [r for r, t in zip(rows, test, strict=True) if not t]
     test_rows = [r for r, t in zip(rows, test, strict=True) if t]
     bins = [fit_bins(n, np.array([r[n] for r in train_rows]), y[~test]) for n in names]

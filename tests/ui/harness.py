@@ -9,9 +9,9 @@ from ui.env import headless
 
 headless()
 
-from kivy.base import EventLoop  # noqa: E402 (after the headless settings)
-from kivy.core.window import Window  # noqa: E402
-from kivy.tests.common import UnitTestTouch  # noqa: E402
+from kivy.base import EventLoop
+from kivy.core.window import Window
+from kivy.tests.common import UnitTestTouch
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screens"
 

@@ -7,17 +7,16 @@ import time
 
 import pytest
 
+from hardware.camera import ReplayCamera
+from kiosk.admin_pin import PinStore
+from kiosk.config import load_config
+from kiosk.i18n import keys, tr
+from kiosk.journey.session import OfferSummary
+from kiosk_app.demo import demo_world
 from tests.ui import harness as h  # sets the headless Kivy environment before kivy is imported
-
-from hardware.camera import ReplayCamera  # noqa: E402
-from kiosk.admin_pin import PinStore  # noqa: E402
-from kiosk.config import load_config  # noqa: E402
-from kiosk_app.demo import demo_world  # noqa: E402
-from kiosk.journey.session import OfferSummary  # noqa: E402
-from ui.app import KioskApp  # noqa: E402
-from kiosk.i18n import keys, tr  # noqa: E402
-from ui.screens import SCREENS  # noqa: E402
-from ui.view import ViewState  # noqa: E402
+from ui.app import KioskApp
+from ui.screens import SCREENS
+from ui.view import ViewState
 
 
 @pytest.fixture
@@ -30,7 +29,7 @@ def world(tmp_path, installed_models):
 def make_app(world, tmp_path) -> KioskApp:
     pins = PinStore(tmp_path / "pin.json")
     pins.set_pin("246810")
-    app = KioskApp(world.runner, pins, "zh", selftest=lambda: [])
+    app = KioskApp(world.runner, pins, "zh", selftest=list)
     h.start(app)
     app.shown = [app.manager.current]
     app.manager.bind(current=lambda _m, name: app.shown.append(name))

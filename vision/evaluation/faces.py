@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import csv
-from collections import Counter
-from collections.abc import Iterator
 import hashlib
 import time
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,12 +14,19 @@ import cv2
 import numpy as np
 
 from vision.encoder import FaceEncoder, central_face, primary_face
+from vision.evaluation.metrics import (
+    best_accuracy_threshold,
+    fold_accuracy,
+    percentile_ms,
+    roc_auc,
+    tar_at_far,
+    threshold_at_fmr,
+)
 from vision.evaluation.specimen import Conditions
 from vision.evaluation.synthetic_id import render_scene
 from vision.id_portrait import extract_portrait
-from vision.matching import Calibration
-from vision.evaluation.metrics import best_accuracy_threshold, fold_accuracy, percentile_ms, roc_auc, tar_at_far, threshold_at_fmr
 from vision.image_io import ImageInputError, load_image
+from vision.matching import Calibration
 
 # A pair with an image that yields no face is scored below any real cosine: it counts as a non-match.
 NO_FACE_SCORE = -2.0
@@ -232,7 +239,7 @@ def summarise(scores: np.ndarray, labels: np.ndarray, folds: np.ndarray, imposto
             tar, thr = tar_at_far(scores, labels, far, impostors)
             row[f"tar_at_far_{far:.0e}_exhaustive"] = tar
             row[f"threshold_at_far_{far:.0e}_exhaustive"] = thr
-        row["exhaustive_impostor_pairs"] = int(len(impostors))
+        row["exhaustive_impostor_pairs"] = len(impostors)
     return row
 
 
@@ -329,7 +336,7 @@ def at_threshold(pairs: Pairs, enc: Encoded, calibration: Calibration, fmr: floa
     return {"threshold": threshold, "fmr_target": fmr,
             "fmr": float(np.mean(impostor >= threshold)) if len(impostor) else None,
             "fnmr": float(np.mean(genuine < threshold)) if len(genuine) else None,
-            "impostor_pairs": int(len(impostor)), "genuine_pairs": int(len(genuine))}
+            "impostor_pairs": len(impostor), "genuine_pairs": len(genuine)}
 
 
 def identity_based(pairs: Pairs) -> bool:
@@ -339,8 +346,8 @@ def identity_based(pairs: Pairs) -> bool:
 
 def format_report(report: dict) -> str:
     lines = [
-        f"pairs {report['pairs']} ({report['genuine']} genuine), images {report['images']}, "
-        f"detector {report['detector']}, failure to enrol {report['failure_to_enrol']}",
+        (f"pairs {report['pairs']} ({report['genuine']} genuine), images {report['images']}, "
+         f"detector {report['detector']}, failure to enrol {report['failure_to_enrol']}"),
         f"{'recognizer':<34} {'acc% (mean±sd)':>15} {'AUC':>8} {'TAR@1e-2':>9} {'TAR@1e-3':>9} {'TAR@1e-3*':>10} {'TAR@1e-4*':>10}",
     ]
     for name, r in report["recognizers"].items():
@@ -380,7 +387,7 @@ def build_calibrations(pairs: Pairs, enc: Encoded, detector: str, flip_tta: bool
         "description": f"{source}: {len(enc.embeddings)} images, {len(impostors[names[0]])} impostor pairs",
         "pairs_file": source,
         "images": len(enc.embeddings),
-        "impostor_pairs": int(len(impostors[names[0]])),
+        "impostor_pairs": len(impostors[names[0]]),
         "failure_to_enrol": len(enc.failures),
     }
     calibrations = [

@@ -74,7 +74,7 @@ def passive_eval(
 def synthetic_passive_sets(faces_root: Path, count: int) -> dict[str, list[np.ndarray]]:
     """First photo of the first ``count`` people: bona fide composite, print attack, replay attack."""
     people = sorted(d for d in faces_root.iterdir() if d.is_dir())[:count]
-    sources = [load_image(sorted(p.glob("*.jpg"))[0]) for p in people]
+    sources = [load_image(min(p.glob("*.jpg"))) for p in people]
     sets = {BONA_FIDE: [bona_fide(face, i) for i, face in enumerate(sources)]}
     for kind, renderer in RENDERERS.items():
         sets[kind] = [renderer(face, i) for i, face in enumerate(sources)]

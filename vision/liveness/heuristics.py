@@ -7,6 +7,8 @@ camera (that has sensor noise too): the passive model is what covers that.
 
 from __future__ import annotations
 
+import itertools
+
 import cv2
 import numpy as np
 
@@ -28,5 +30,5 @@ def static_fraction(patches: list[np.ndarray]) -> float:
     """Share of consecutive frame pairs whose face patches are identical (to within rounding)."""
     if len(patches) < 2:
         return 0.0
-    same = [float(np.mean(np.abs(a - b))) < IDENTICAL_MEAN_ABS_DIFF for a, b in zip(patches, patches[1:])]
+    same = [float(np.mean(np.abs(a - b))) < IDENTICAL_MEAN_ABS_DIFF for a, b in itertools.pairwise(patches)]
     return float(np.mean(same))

@@ -66,7 +66,7 @@ def eye_aspect_ratio(xy: np.ndarray) -> float:
 def head_pose(xy: np.ndarray, width: int, height: int) -> tuple[float, float, float]:
     focal = float(width)
     camera = np.array([[focal, 0, width / 2], [0, focal, height / 2], [0, 0, 1]], np.float64)
-    ok, rvec, _ = cv2.solvePnP(FACE_3D, xy[list(POSE_POINTS)].astype(np.float64), camera, None,
+    _ok, rvec, _ = cv2.solvePnP(FACE_3D, xy[list(POSE_POINTS)].astype(np.float64), camera, None,
                                flags=cv2.SOLVEPNP_ITERATIVE)
     r, _ = cv2.Rodrigues(rvec)
     yaw = np.degrees(np.arctan2(-r[2, 0], np.hypot(r[0, 0], r[1, 0])))
