@@ -139,7 +139,7 @@ class ConsentScreen(KioskScreen):
 
 def hints(view: ViewState) -> str:
     reasons = view.params.get("reasons") or []
-    return reasons_text([r for r in reasons if not r.startswith(("challenge", "presentation"))], view.language)
+    return reasons_text(reasons, view.language)
 
 
 class CameraScreen(KioskScreen):

@@ -23,6 +23,9 @@ from vision.id_portrait import IdPortrait
 
 # Prompt names (texts in kiosk/journey/prompts.toml, [card.*]).
 PROMPT_SHOW_BACK = "show_back"
+# The reasons a whole capture attempt can end with, besides the portrait's (vision.id_portrait.REASONS) and the
+# document checks' (contract.id_number).
+REASONS = ("number_unreadable", "fields_unreadable", PROMPT_SHOW_BACK, "chip_print_mismatch")
 
 
 @dataclass(eq=False)

@@ -24,6 +24,9 @@ MAX_CORNER_SKEW_DEG = 25.0
 # small to match well (`kiosk eval faces --synthetic-id --case far --case far_hd` measures the loss). 288 px is
 # 45% of a 640-pixel frame; an HD capture (hardware.camera.id_width) reads the same card from twice as far.
 MIN_CARD_PX = 288
+# The reasons an ID frame can be refused for, besides the face-quality ones (vision.quality.REASONS); each has a
+# customer text (kiosk/i18n, tests/test_texts.py).
+REASONS = ("card_not_found", "tilt_card", "card_too_far", "portrait_upside_down", "glare", "portrait_unreadable")
 # Where the PRC card prints the portrait, as shares of the rectified card (x0, y0, x1, y1).
 PORTRAIT_REGION = (0.63, 0.17, 0.97, 0.83)
 GLARE_LEVEL, GLARE_SHARE = 245, 0.04

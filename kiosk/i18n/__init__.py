@@ -45,6 +45,17 @@ def keys(language: str) -> set[str]:
     return walk(catalog(language))
 
 
+# Liveness verdicts are not explained one by one (that would coach an attacker which check to beat): an honest
+# customer gets the same plain instruction for each.
+NEUTRAL_REASONS = frozenset({"presentation_attack", "challenge_failed", "static_frames"})
+
+
+def hint_key(reason: str) -> str:
+    """The catalogue key for a stage's reason code ("challenge_failed:timeout" -> "hint.follow_instructions")."""
+    code = reason.split(":", 1)[0]
+    return "hint.follow_instructions" if code in NEUTRAL_REASONS else f"hint.{code}"
+
+
 def reasons_text(reasons, language: str) -> str:
-    """Reason codes as the hints a customer can act on ("hold the card flat, avoid reflections")."""
-    return ", ".join(tr(f"hint.{r}", language) for r in reasons)
+    """Reason codes as the hints a customer can act on ("hold the card flat, avoid reflections"), each once."""
+    return ", ".join(tr(key, language) for key in dict.fromkeys(hint_key(r) for r in reasons))

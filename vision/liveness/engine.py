@@ -53,6 +53,10 @@ class LivenessCapture:
     embeddings: list[dict[str, np.ndarray]]
 
 
+# Every reason a liveness check can report (each has a customer text: kiosk/i18n, tests/test_texts.py).
+REASONS = ("no_face", "presentation_attack", "challenge_failed", "face_jump", "face_changed", "static_frames")
+
+
 class LivenessEngine:
     def __init__(
         self,
@@ -131,7 +135,7 @@ class LivenessEngine:
         result = active.finish(last_t)
         score = self.passive_score(observations)
         static = static_fraction(patches)
-        reasons = []
+        reasons = []  # codes from REASONS ("challenge_failed" with ":<why>")
         if score is None:
             reasons.append("no_face")
         elif score < self.passive_threshold:
