@@ -11,13 +11,12 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from kiosk.private_files import write_private
+from kiosk.private_files import read_or_create, write_private
 
 log = logging.getLogger("kiosk.admin")
 MAX_FAILURES = 5
@@ -47,13 +46,8 @@ class PinStore:
         if self.audit is not None:
             self.audit.append("staff", action, detail or {})
 
-    def _key(self) -> bytes:
-        if not self._key_path.is_file():
-            write_private(self._key_path, os.urandom(32))
-        return self._key_path.read_bytes()
-
     def _mac(self, state: dict) -> str:
-        return hmac.new(self._key(), json.dumps(state, sort_keys=True).encode(), hashlib.sha256).hexdigest()
+        return hmac.new(read_or_create(self._key_path), json.dumps(state, sort_keys=True).encode(), hashlib.sha256).hexdigest()
 
     def _load(self) -> dict:
         """The state, or {"tampered": True} when the file does not verify."""

@@ -15,14 +15,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import sqlite3
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from kiosk.private_files import write_private
+from kiosk.private_files import read_or_create
 from kiosk.redaction import redact
 
 GENESIS = "0" * 64
@@ -40,14 +39,6 @@ SCHEMA = (
 def record_hash(key: bytes, prev_hash: str, seq: int, ts: float, actor: str, action: str, detail: str) -> str:
     canonical = json.dumps([prev_hash, seq, repr(ts), actor, action, detail], ensure_ascii=False)
     return hmac.new(key, canonical.encode(), hashlib.sha256).hexdigest()
-
-
-def _audit_key(path: Path) -> bytes:
-    if path.is_file():
-        return path.read_bytes()
-    key = os.urandom(32)
-    write_private(path, key)
-    return key
 
 
 @dataclass(frozen=True)
@@ -73,7 +64,7 @@ class AuditLog:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.clock = clock
-        self._key = key_path if isinstance(key_path, bytes) else _audit_key(key_path or path.with_name("audit.key"))
+        self._key = key_path if isinstance(key_path, bytes) else read_or_create(key_path or path.with_name("audit.key"))
         self._lock = threading.Lock()
         self._db = sqlite3.connect(path, isolation_level=None, timeout=10, check_same_thread=False)
         self.damage = ""  # why the file cannot be read as an audit log ("" when it can)

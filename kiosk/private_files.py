@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -17,3 +18,12 @@ def write_private(path: Path, data: bytes) -> Path:
         os.fsync(fh.fileno())
     os.replace(tmp, path)
     return path
+
+
+def read_or_create(path: Path, make: Callable[[], bytes] = lambda: os.urandom(32)) -> bytes:
+    """A device secret kept in ``path``: read it, or make one and write it owner-only on first use."""
+    if path.is_file():
+        return path.read_bytes()
+    secret = make()
+    write_private(path, secret)
+    return secret

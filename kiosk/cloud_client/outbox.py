@@ -29,7 +29,7 @@ from cryptography.fernet import Fernet
 from contract.reference import make_reference
 from kiosk.cloud_client.errors import CloudRejected, CloudUnavailable, NotRegistered
 from kiosk.cloud_client.identity import identity_dir, registered_device_number, tpm_secret
-from kiosk.private_files import write_private
+from kiosk.private_files import read_or_create
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -67,20 +67,12 @@ class DrainReport:
     waiting_for: str | None = None  # why the rest is still pending (the last error), None when all went
 
 
-def _key(path: Path) -> bytes:
-    if path.is_file():
-        return path.read_bytes()
-    key = Fernet.generate_key()
-    write_private(path, key)
-    return key
-
-
 class Outbox:
     def __init__(self, db_path: Path, key_path: Path | bytes, device_number: int | None = None) -> None:
         """``key_path``: the key file (made on first use), or the key itself (derived from the TPM)."""
         db_path.parent.mkdir(parents=True, exist_ok=True)
         self.device_number = device_number
-        self._fernet = Fernet(key_path if isinstance(key_path, bytes) else _key(key_path))
+        self._fernet = Fernet(key_path if isinstance(key_path, bytes) else read_or_create(key_path, Fernet.generate_key))
         # Built on one thread, used on the journey worker: sqlite3 allows that when calls are serialised,
         # which the lock below does.
         self._db = sqlite3.connect(db_path, isolation_level=None, timeout=10, check_same_thread=False)
