@@ -41,8 +41,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"kiosk-cloud: cannot read {path}: {exc}", file=sys.stderr)
                 return 2
     settings = ServiceSettings(**overrides)
-    if args.command == "openapi":
-        print(json.dumps(create_app(settings).openapi(), indent=1, sort_keys=True))
+    if args.command == "openapi":  # the contract needs no data: a throwaway in-memory database
+        app = create_app(settings.model_copy(update={"database_url": "sqlite://"}))
+        print(json.dumps(app.openapi(), indent=1, sort_keys=True))
         return 0
     if not settings.provisioning_tokens:
         print("kiosk-cloud: no provisioning token set (--token-file or CLOUD_PROVISIONING_TOKENS)", file=sys.stderr)

@@ -54,6 +54,8 @@ estimates = Table(
     Column("pd", Float),
     Column("limit_amount", Float, nullable=False),
     Column("created_at", Float, nullable=False, index=True),
+    # The offers made with it, as priced (JSON list of contract.schemas.Offer): what an application may take.
+    Column("offers", Text, nullable=False, default="[]"),
 )
 
 # Fraud and velocity signals, kept for support to review (never a silent decline).

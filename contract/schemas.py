@@ -3,9 +3,12 @@ embedding can ride along in a request."""
 
 from __future__ import annotations
 
-from typing import Literal
+from decimal import Decimal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from contract.lending import FORMULA
 
 
 class Strict(BaseModel):
@@ -72,6 +75,41 @@ class EstimateRequest(Strict):
     identity: IdentityEvidence
 
 
+Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2, description="yuan, to the fen")]
+Rate = Annotated[Decimal, Field(ge=0, le=5, max_digits=10, decimal_places=6, description="a yearly share, 0.12 = 12%")]
+
+
+class Product(Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,40}$", description="no colon: an offer id is <product>:<term>")
+    lender: str
+    name: str
+    min_amount: Money
+    max_amount: Money
+    terms: list[int]
+    nominal_rate: Rate
+    fee_rate: Rate = Field(description="origination fee, a share of the amount, deducted at payout")
+    grades: list[str]
+
+
+class Offer(Strict):
+    """One loan the lender offers for an estimate, priced by the lender with the published formula
+    (contract.lending); the kiosk recomputes every figure and shows only offers whose figures agree."""
+
+    offer_id: str = Field(max_length=64, description="what an application names")
+    product_id: str
+    lender: str
+    name: str
+    amount: Money
+    term_months: int = Field(ge=1, le=36)
+    nominal_rate: Rate
+    fee_rate: Rate
+    fee: Money
+    monthly_payment: Money
+    total_repayable: Money
+    apr: Rate = Field(description="yearly rate including the fee (monthly IRR x 12), to 0.01%")
+    formula: Literal[FORMULA]
+
+
 class EstimateResponse(Strict):
     estimate_id: str
     decision: Literal["approved", "starter", "declined", "review"]
@@ -81,18 +119,7 @@ class EstimateResponse(Strict):
     currency: str
     reasons: list[str]  # plain words (English)
     reason_codes: list[str]  # stable codes, for the kiosk to word in the customer's language
-
-
-class Product(Strict):
-    id: str
-    lender: str
-    name: str
-    min_amount: float
-    max_amount: float
-    terms: list[int]
-    apr: float
-    fee_rate: float
-    grades: list[str]
+    offers: list[Offer] = Field(max_length=12, description="best first: the most of what was asked, then lowest APR")
 
 
 class OffersResponse(Strict):

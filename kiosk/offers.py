@@ -1,83 +1,52 @@
-"""Loan offers with honest cost figures: standard amortisation, fees included in the APR, rounded to fen.
-
-Money is Decimal throughout. The monthly payment is the annuity payment on the amount at the product's
-nominal rate, rounded half-up to the cent; an origination fee is deducted from the payout, so the APR
-shown is the rate at which the payments repay what the customer actually receives (IRR x 12).
+"""Re-checks the lender's offers before the customer sees them: every figure recomputed with the published
+formula (contract.lending) from the offer's own amount, term and rates. An offer whose figures disagree, or that
+is for more than the estimate allows, is not shown: the customer sees the lender's figures only when they add up.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-from contract.schemas import Product
+from contract.lending import FORMULA, price
+from contract.schemas import Offer
 from kiosk.journey.session import OfferSummary
 
-CENT = Decimal("0.01")
+log = logging.getLogger("kiosk.offers")
 
-
-def to_cents(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def monthly_payment(principal: Decimal, apr: Decimal, months: int) -> Decimal:
-    if months <= 0:
-        raise ValueError("term must be at least one month")
-    if apr == 0:
-        return to_cents(principal / months)
-    r = apr / 12
-    return to_cents(principal * r / (1 - (1 + r) ** -months))
-
-
-def effective_apr(received: Decimal, payment: Decimal, months: int) -> Decimal:
-    """Nominal yearly rate (monthly IRR x 12) at which ``months`` payments repay ``received``."""
-    lo, hi = 0.0, 5.0 / 12
-    target = float(received)
-    for _ in range(100):
-        mid = (lo + hi) / 2
-        pv = sum(float(payment) / (1 + mid) ** k for k in range(1, months + 1))
-        lo, hi = (mid, hi) if pv > target else (lo, mid)
-    return Decimal(str(round(12 * (lo + hi) / 2, 6)))
+FIGURES = ("amount", "fee", "monthly_payment", "total_repayable", "apr")
 
 
 @dataclass(frozen=True)
-class Quote:
-    product: Product
-    amount: Decimal
-    term_months: int
-    fee: Decimal
-    monthly_payment: Decimal
-    total_repayable: Decimal
-    apr: Decimal  # including the fee
-
-    @property
-    def cost(self) -> Decimal:
-        """What the loan costs: everything repaid beyond what was received."""
-        return self.total_repayable - (self.amount - self.fee)
-
-    def summary(self) -> OfferSummary:
-        return OfferSummary(f"{self.product.id}:{self.term_months}", float(self.amount), self.term_months,
-                            float(self.apr), float(self.monthly_payment), float(self.total_repayable),
-                            lender=self.product.lender, fee=float(self.fee))
+class CheckedOffers:
+    shown: tuple[OfferSummary, ...]
+    withheld: tuple[str, ...]  # offer ids whose figures did not add up (logged with the figure at fault)
 
 
-def quote(product: Product, amount: Decimal, term_months: int) -> Quote:
-    fee = to_cents(amount * Decimal(str(product.fee_rate)))
-    payment = monthly_payment(amount, Decimal(str(product.apr)), term_months)
-    total = payment * term_months
-    return Quote(product, amount, term_months, fee, payment, total, effective_apr(amount - fee, payment, term_months))
+def offer_problem(offer: Offer, limit: Decimal) -> str | None:
+    """None when the offer's figures are the formula's; else which figure is wrong (for the log, no amounts)."""
+    if offer.formula != FORMULA:
+        return "formula"
+    if offer.amount > limit:
+        return "amount_over_limit"
+    expected = price(offer.amount, offer.nominal_rate, offer.fee_rate, offer.term_months)
+    return next((name for name in FIGURES if getattr(expected, name) != getattr(offer, name)), None)
 
 
-def match_offers(products: list[Product], grade: str, limit: float, requested: float, term: int) -> list[Quote]:
-    """Eligible products at the amount the customer can have: offers covering the most of what was asked
-    first, then the lowest APR (fees included), then the lowest monthly payment."""
-    quotes = []
-    for p in products:
-        if grade not in p.grades:
-            continue
-        amount = to_cents(Decimal(str(min(limit, requested, p.max_amount))))
-        if amount < Decimal(str(p.min_amount)):
-            continue
-        nearest = min(p.terms, key=lambda t: (abs(t - term), t))
-        quotes.append(quote(p, amount, nearest))
-    return sorted(quotes, key=lambda q: (-q.amount, q.apr, q.monthly_payment))
+def summary(offer: Offer) -> OfferSummary:
+    return OfferSummary(offer.offer_id, float(offer.amount), offer.term_months, float(offer.apr),
+                        float(offer.monthly_payment), float(offer.total_repayable), lender=offer.lender,
+                        fee=float(offer.fee))
+
+
+def check_offers(offers: list[Offer], limit: float) -> CheckedOffers:
+    shown, withheld = [], []
+    for offer in offers:
+        problem = offer_problem(offer, Decimal(str(limit)))
+        if problem is None:
+            shown.append(summary(offer))
+        else:
+            log.warning("offer withheld: its figures do not add up", extra={"offer": offer.offer_id, "figure": problem})
+            withheld.append(offer.offer_id)
+    return CheckedOffers(tuple(shown), tuple(withheld))

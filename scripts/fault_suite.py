@@ -86,7 +86,7 @@ class World:
 
     def estimates(self, identity, n: int) -> list:
         client = client_for(self.service.url, identity)
-        return [client.estimate(estimate_request(next(self._people))) for _ in range(n)]
+        return [client.estimate(estimate_request(next(self._people), amount=1000)) for _ in range(n)]
 
     def received(self, device_id: str) -> list[tuple[str, str]]:
         """(idempotency key, reference) of every application the service holds from this device."""
@@ -241,7 +241,7 @@ def kill_during_drain(world: World, tries: int) -> Row:
     outbox = Outbox.for_data_dir(config.data_dir)
     for i, estimate in enumerate(estimates):
         outbox.enqueue("application", f"kill-drain-{i:04d}", {"estimate_id": estimate.estimate_id,
-                                                              "offer_id": "rural-bank-flex", "amount": 1000.0,
+                                                              "offer_id": "rural-bank-flex:12", "amount": 1000.0,
                                                               "term_months": 12})
     promised = {i.reference for i in outbox.items()}
     _killed(["drain", str(config.data_dir), world.service.url], tries)

@@ -72,7 +72,7 @@ _SEQUENCE = itertools.count(90_001)  # references made by tests, apart from the 
 
 
 def application(identity: DeviceIdentity, estimate_id: str, amount: float = 5000, term_months: int = 12,
-                offer_id: str = "rural-bank-flex") -> ApplicationRequest:
+                offer_id: str = "rural-bank-flex:12") -> ApplicationRequest:
     """An application as ``identity``'s kiosk would send it, with a fresh reference of that device."""
     return ApplicationRequest(reference=make_reference(identity.device_number, next(_SEQUENCE)), estimate_id=estimate_id,
                               offer_id=offer_id, amount=amount, term_months=term_months)

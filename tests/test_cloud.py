@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -31,8 +32,10 @@ def test_good_path_estimate_offers_and_one_application(service, identity, good_a
     estimate = client.estimate(estimate_request(good_applicant))
     assert estimate.decision == "approved" and estimate.grade in ("A", "B") and estimate.limit == 5000
     assert estimate.reasons and all(isinstance(r, str) for r in estimate.reasons)
-    offers = client.offers()
-    assert {p.id for p in offers.products} >= {"rural-bank-flex"}
+    # The lender prices the offers itself; the application takes one of them as priced.
+    assert [o.offer_id for o in estimate.offers][:1] == ["rural-bank-flex:12"]
+    assert estimate.offers[0].amount == 5000 and estimate.offers[0].monthly_payment == Decimal("441.44")
+    assert {p.id for p in client.offers().products} >= {"rural-bank-flex"}
     request = application(identity, estimate.estimate_id)
     first = client.submit_application(request, "session-1:rural-bank-flex")
     again = client.submit_application(request, "session-1:rural-bank-flex")
@@ -50,7 +53,7 @@ def service_app_engine(service):
 def test_same_idempotency_key_with_a_different_request_is_refused(service, identity, good_applicant):
     client = client_for(service.url, identity)
     est = client.estimate(estimate_request(good_applicant))
-    client.submit_application(application(identity, est.estimate_id, 3000), "k-conflict-1")
+    client.submit_application(application(identity, est.estimate_id), "k-conflict-1")
     with pytest.raises(CloudRejected) as info:
         client.submit_application(application(identity, est.estimate_id, 4000), "k-conflict-1")
     assert info.value.status == 409 and info.value.error_code == "idempotency_conflict"
@@ -61,8 +64,13 @@ def test_amount_above_the_limit_and_ineligible_offer_are_refused(service, identi
     est = client.estimate(estimate_request(good_applicant, amount=3000))
     with pytest.raises(CloudRejected, match="amount_out_of_range"):
         client.submit_application(application(identity, est.estimate_id, 3500), "k-over-1")
+    with pytest.raises(CloudRejected, match="amount_out_of_range"):  # not the figures the customer was shown
+        client.submit_application(application(identity, est.estimate_id, 2000), "k-less-1")
+    with pytest.raises(CloudRejected, match="amount_out_of_range"):
+        client.submit_application(application(identity, est.estimate_id, 3000, 24), "k-term-1")
     with pytest.raises(CloudRejected, match="offer_not_eligible"):
-        client.submit_application(application(identity, est.estimate_id, 2000, 7), "k-term-1")
+        client.submit_application(application(identity, est.estimate_id, 3000, 7, "rural-bank-flex:7"), "k-other-1")
+    assert client.submit_application(application(identity, est.estimate_id, 3000), "k-as-offered").status == "received"
 
 
 def _signed_post(service, identity, path, body: bytes, now=None, tamper=None):

@@ -68,10 +68,11 @@ def test_register_estimate_offers_apply(served, tmp_path):
     assert out.returncode == 0 and estimate["decision"] == "approved" and estimate["limit"] == 3000
     offers = json.loads(kiosk("cloud", "--cloud", served, "offers").stdout)
     assert len(offers["products"]) >= 2
-    product = next(p for p in offers["products"] if estimate["grade"] in p["grades"])
+    offer = estimate["offers"][0]  # the lender's, priced: applied for as offered
+    assert float(offer["amount"]) == 3000 and float(offer["apr"]) >= float(offer["nominal_rate"])
     args = ["cloud", "--cloud", served, "apply", "--estimate-id", estimate["estimate_id"], "--offer-id",
-            product["id"], "--amount", min(estimate["limit"], product["max_amount"]), "--term",
-            product["terms"][0], "--idempotency-key", "cli-app-0001"]
+            offer["offer_id"], "--amount", offer["amount"], "--term", offer["term_months"],
+            "--idempotency-key", "cli-app-0001"]
     first, second = json.loads(kiosk(*args).stdout), json.loads(kiosk(*args).stdout)
     assert first["status"] == "sent" and first == second
     assert first["result"]["reference"] == first["reference"]

@@ -19,7 +19,7 @@ from tests.cloud_helpers import THIN_FILE, client_for, estimate_request
 from tests.journey_helpers import details, new_journey, walk_to
 
 GOOD = {"estimate_id": "0123456789abcdef", "decision": "approved", "grade": "B", "pd": 0.1, "limit": 5000.0,
-        "currency": "CNY", "reasons": [], "reason_codes": []}
+        "currency": "CNY", "reasons": [], "reason_codes": [], "offers": []}
 
 
 class Misbehaving(BaseHTTPRequestHandler):

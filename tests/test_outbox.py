@@ -100,10 +100,10 @@ def _run_and_kill(args, after_lines: int, key: str) -> list[str]:
 
 
 def test_kill_9_of_the_writer_loses_nothing_and_sends_nothing_twice(world, model):
-    service, data_dir, identity, estimate = world
+    service, data_dir, identity, _estimate = world
     client = client_for(service.url, identity)
-    applicant = estimate_request(next(r.id_number for r in model.records() if model.score(r)[0] < 0.12))
-    estimates = [estimate.estimate_id, *(client.estimate(applicant).estimate_id for _ in range(149))]
+    applicant = estimate_request(next(r.id_number for r in model.records() if model.score(r)[0] < 0.12), amount=1000)
+    estimates = [client.estimate(applicant).estimate_id for _ in range(150)]
     committed = _run_and_kill(["write", str(data_dir), ",".join(estimates)], 40, "committed")
     conn = sqlite3.connect(data_dir / "outbox.sqlite3")
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

@@ -15,14 +15,13 @@ from contract.schemas import (
     FaceEvidence,
     IdentityEvidence,
     LivenessEvidence,
-    OffersResponse,
 )
 from kiosk.cloud_client.client import CloudClient
 from kiosk.cloud_client.errors import CloudBadResponse, CloudError, CloudRejected
 from kiosk.cloud_client.outbox import Outbox, OutboxItem
 from kiosk.journey import events as ev
 from kiosk.journey.session import CreditEstimate, SessionData
-from kiosk.offers import match_offers
+from kiosk.offers import check_offers
 
 log = logging.getLogger("kiosk.cloud")
 
@@ -58,7 +57,6 @@ class CloudScoring:
         self.client = client
         self.setup = setup
         self.on_answer = on_answer  # the service answered: queued applications can go now
-        self._catalog: OffersResponse | None = None  # cached: the catalog changes rarely
 
     def estimate(self, session: SessionData, attempt: int) -> ev.ScoreReceived | ev.ScoringFailed:
         d = session.details
@@ -72,8 +70,6 @@ class CloudScoring:
         )
         try:
             result = self.client.estimate(request)
-            if self._catalog is None:
-                self._catalog = self.client.offers()
         except CloudError as exc:
             log.warning("scoring failed", extra={"code": exc.code, "detail": str(exc)[:200]})
             # A final refusal is the service's answer about this request: asking again gives the same answer.
@@ -82,11 +78,12 @@ class CloudScoring:
                 return ev.ScoringFailed(code=exc.error_code, final=True)
             return ev.ScoringFailed(code=exc.code)
         self.on_answer()
+        checked = check_offers([] if result.decision == "declined" else result.offers, result.limit)
+        # Offers withheld for figures that do not add up: the customer is told why there is less to choose from.
+        codes = (*result.reason_codes, *(("offers_withheld",) if checked.withheld else ()))
         estimate = CreditEstimate(result.limit, result.currency, result.grade, tuple(result.reasons),
-                                  result.estimate_id, result.decision, tuple(result.reason_codes))
-        quotes = [] if result.decision == "declined" else match_offers(
-            self._catalog.products, result.grade, result.limit, d.requested_amount, d.term_months)
-        return ev.ScoreReceived(estimate=estimate, offers=tuple(q.summary() for q in quotes))
+                                  result.estimate_id, result.decision, codes)
+        return ev.ScoreReceived(estimate=estimate, offers=checked.shown)
 
 
 class CloudApplications:
@@ -107,7 +104,7 @@ class CloudApplications:
     ) -> ev.ApplicationRecorded | ev.ApplicationFailed:
         offer = next(o for o in session.offers if o.offer_id == offer_id)
         payload = {"estimate_id": session.estimate.estimate_id if session.estimate else "",
-                   "offer_id": offer_id.split(":")[0], "amount": offer.amount, "term_months": offer.term_months}
+                   "offer_id": offer_id, "amount": offer.amount, "term_months": offer.term_months}
         try:
             item = self.outbox.enqueue("application", idempotency_key, payload)
         except (sqlite3.Error, OSError) as exc:  # disk full, read-only: nothing was promised, nothing is on disk

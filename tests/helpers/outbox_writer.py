@@ -16,7 +16,7 @@ def main() -> None:
     outbox = Outbox.for_data_dir(data_dir)
     if mode == "write":  # one application per estimate (the service takes one per estimate)
         for i, estimate_id in enumerate(sys.argv[3].split(",")):
-            payload = {"estimate_id": estimate_id, "offer_id": "rural-bank-flex", "amount": 1000.0, "term_months": 12}
+            payload = {"estimate_id": estimate_id, "offer_id": "rural-bank-flex:12", "amount": 1000.0, "term_months": 12}
             outbox.enqueue("application", f"kill-test-{i:04d}", payload)
             print(json.dumps({"committed": i}), flush=True)  # printed only after the commit returned
             time.sleep(0.005)
