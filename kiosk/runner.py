@@ -176,56 +176,58 @@ class Runner:
         self.devices.camera.set_purpose(purpose)
 
     def _run(self, effect: fx.Effect) -> list[ev.Event]:
-        s = self.stages
-        data = self.journey.data
-        if isinstance(effect, fx.StartIdCapture):
-            if s.id_capture is None:
-                return self._unavailable("id_capture")
-            self._open_camera("id")
-            return [s.id_capture.capture_id(StoppableCamera(self.devices.camera, s.stop), effect.attempt, self._prompt)]
-        if isinstance(effect, fx.StartLiveCapture):
-            if s.live_capture is None:
-                return self._unavailable("live_capture")
-            self._open_camera("live")
-            return [s.live_capture.capture_live(StoppableCamera(self.devices.camera, s.stop), effect.attempt,
-                                                effect.challenges, self._prompt)]
-        if isinstance(effect, fx.RunMatch):
-            if s.face_match is None:
-                return self._unavailable("face_match")
-            return [s.face_match.match(data.biometrics)]
-        if isinstance(effect, fx.RequestScore):
-            if s.credit_scoring is None:
-                return self._unavailable("credit_scoring")
-            return [s.credit_scoring.estimate(data, effect.attempt)]
-        if isinstance(effect, fx.SubmitApplication):
-            if s.application is None:
-                return self._unavailable("application")
-            return [s.application.submit(data, effect.offer_id, effect.idempotency_key)]
-        if isinstance(effect, fx.StopCapture):
-            if self._camera_open:
-                self.devices.camera.close()
-                self._camera_open = False
-            return []
-        if isinstance(effect, fx.ShowAnswer):
-            self._say(effect.text)
-            return []
-        if isinstance(effect, fx.Speak):
-            self._say(spoken_text(effect, data.language or "en"))
-            return []
-        if isinstance(effect, fx.PrintReceipt):
-            self._print_receipt(effect)
-            return []
-        if isinstance(effect, fx.RecordConsent):
-            log.info("consent recorded", extra={"text_version": effect.text_version, "lang": effect.language})
-            self._audit("customer", "consent", {"text_version": effect.text_version, "language": effect.language,
-                                                "session": data.session_id[:8]})
-        elif isinstance(effect, fx.NotifyShopkeeper):
-            log.warning("handoff to shopkeeper", extra=dataclasses.asdict(effect.summary))
-            self._audit("system", "handoff", dataclasses.asdict(effect.summary))
-        elif isinstance(effect, fx.SessionEnded):
-            log.info("session ended", extra={"summary": effect.summary})
-            self._audit("system", "session_end", effect.summary)
-        return []
+        stage, handler = EFFECTS[type(effect)]
+        if stage is not None and getattr(self.stages, stage) is None:
+            return self._unavailable(stage)
+        return handler(self, effect) or []
+
+    # One method per effect, each named for what it does; EFFECTS (below the class) maps effects to them.
+
+    def _capture_id(self, effect: fx.StartIdCapture) -> list[ev.Event]:
+        self._open_camera("id")
+        camera = StoppableCamera(self.devices.camera, self.stages.stop)
+        return [self.stages.id_capture.capture_id(camera, effect.attempt, self._prompt)]
+
+    def _capture_live(self, effect: fx.StartLiveCapture) -> list[ev.Event]:
+        self._open_camera("live")
+        camera = StoppableCamera(self.devices.camera, self.stages.stop)
+        return [self.stages.live_capture.capture_live(camera, effect.attempt, effect.challenges, self._prompt)]
+
+    def _match(self, _effect: fx.RunMatch) -> list[ev.Event]:
+        return [self.stages.face_match.match(self.journey.data.biometrics)]
+
+    def _score(self, effect: fx.RequestScore) -> list[ev.Event]:
+        return [self.stages.credit_scoring.estimate(self.journey.data, effect.attempt)]
+
+    def _apply(self, effect: fx.SubmitApplication) -> list[ev.Event]:
+        return [self.stages.application.submit(self.journey.data, effect.offer_id, effect.idempotency_key)]
+
+    def _stop_capture(self, _effect: fx.StopCapture) -> None:
+        if self._camera_open:
+            self.devices.camera.close()
+            self._camera_open = False
+
+    def _show_answer(self, effect: fx.ShowAnswer) -> None:
+        self._say(effect.text)
+
+    def _speak(self, effect: fx.Speak) -> None:
+        self._say(spoken_text(effect, self.journey.data.language or "en"))
+
+    def _record_consent(self, effect: fx.RecordConsent) -> None:
+        log.info("consent recorded", extra={"text_version": effect.text_version, "lang": effect.language})
+        self._audit("customer", "consent", {"text_version": effect.text_version, "language": effect.language,
+                                            "session": self.journey.data.session_id[:8]})
+
+    def _notify_shopkeeper(self, effect: fx.NotifyShopkeeper) -> None:
+        log.warning("handoff to shopkeeper", extra=dataclasses.asdict(effect.summary))
+        self._audit("system", "handoff", dataclasses.asdict(effect.summary))
+
+    def _session_ended(self, effect: fx.SessionEnded) -> None:
+        log.info("session ended", extra={"summary": effect.summary})
+        self._audit("system", "session_end", effect.summary)
+
+    def _nothing(self, _effect: fx.Effect) -> None:
+        """For the screen (ShowScreen) or done inside the journey itself (WipeBiometrics)."""
 
     def _audit(self, actor: str, action: str, detail: dict) -> None:
         if self.audit is not None:
@@ -273,3 +275,23 @@ class Runner:
         except DeviceError as exc:
             # The reference stays on screen; a jammed printer must not undo a recorded application.
             log.warning("receipt not printed", extra={"code": exc.code, "detail": exc.message})
+
+
+# Every effect the journey emits -> (the stage it needs, None if it needs none; how the runner carries it out).
+# A test checks that every effect has a row.
+EFFECTS: dict[type[fx.Effect], tuple[str | None, Callable[[Runner, fx.Effect], list[ev.Event] | None]]] = {
+    fx.StartIdCapture: ("id_capture", Runner._capture_id),
+    fx.StartLiveCapture: ("live_capture", Runner._capture_live),
+    fx.RunMatch: ("face_match", Runner._match),
+    fx.RequestScore: ("credit_scoring", Runner._score),
+    fx.SubmitApplication: ("application", Runner._apply),
+    fx.StopCapture: (None, Runner._stop_capture),
+    fx.ShowAnswer: (None, Runner._show_answer),
+    fx.Speak: (None, Runner._speak),
+    fx.PrintReceipt: (None, Runner._print_receipt),
+    fx.RecordConsent: (None, Runner._record_consent),
+    fx.NotifyShopkeeper: (None, Runner._notify_shopkeeper),
+    fx.SessionEnded: (None, Runner._session_ended),
+    fx.ShowScreen: (None, Runner._nothing),
+    fx.WipeBiometrics: (None, Runner._nothing),
+}

@@ -213,3 +213,12 @@ def test_cancel_during_a_busy_stage_ends_the_session_within_a_second(devices):
         assert not runner.stages.stop.is_set()
     finally:
         controller.shutdown()
+
+
+def test_every_effect_the_journey_can_emit_has_a_handler_in_the_runner():
+    from kiosk.journey import effects as fx
+    from kiosk.runner import EFFECTS
+
+    effects = {c for c in vars(fx).values() if isinstance(c, type) and issubclass(c, fx.Effect) and c is not fx.Effect}
+    assert len(effects) >= 14 and set(EFFECTS) == effects
+    assert all(stage is None or hasattr(Stages(), stage) for stage, _ in EFFECTS.values())
