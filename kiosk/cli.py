@@ -20,6 +20,8 @@ from kiosk import __version__
 from kiosk.config import ConfigError, KioskConfig, load_config
 from kiosk.disk import is_disk_full
 from kiosk.logging_setup import configure_logging
+from vision.plugins import DETECTORS, RECOGNIZERS
+from voice.plugins import ASR_ENGINES
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -136,7 +138,7 @@ def cmd_eval_faces(args: argparse.Namespace) -> int:
 
     config = configured(args)
     allow = config.license_policy == "allow_noncommercial"
-    names = args.recognizer or ["mobilefacenet", "dlib_resnet"]
+    names = args.recognizer or list(RECOGNIZERS)
     encoder = FaceEncoder(
         build_detector(args.detector, config.model_dirs, allow),
         {n: build_recognizer(n, config.model_dirs, allow, args.flip, config.vision.threads) for n in names},
@@ -343,7 +345,7 @@ def cmd_eval_voice(args: argparse.Namespace) -> int:
 
     config = configured(args)
     phrases = KnowledgeBase().phrases("en")
-    names = args.engine or ["whisper_base", "whisper_tiny_en", "pocketsphinx_lm"]
+    names = args.engine or ASR_ENGINES.names(lambda p: p.options.get("mode") != "grammar")
     engines, lines = {}, ["engine                 load s   RSS +MB"]
     for name in names:
         engine, seconds, rss = ve.load_stats(lambda n=name: build_asr(n, config.model_dirs, config.voice.threads, phrases))
@@ -602,8 +604,8 @@ def build_parser(extra_commands: Callable[[argparse._SubParsersAction], None] | 
     e.add_argument("--chip", action="store_true",
                    help="with --pool: also each image as a chip photo (102x126, JPEG q35) against the others; "
                         "with --write-calibration, writes the chip-photo calibrations too")
-    e.add_argument("--detector", choices=["yunet", "scrfd"], default="yunet")
-    e.add_argument("--recognizer", action="append", choices=["mobilefacenet", "dlib_resnet"],
+    e.add_argument("--detector", choices=DETECTORS.names(), default="yunet", help=DETECTORS.describe())
+    e.add_argument("--recognizer", action="append", choices=RECOGNIZERS.names(),
                    help="repeatable; default both, plus their fusion")
     e.add_argument("--flip", action=argparse.BooleanOptionalAction, default=True, help="horizontal-flip TTA")
     e.add_argument("--synthetic-id", action="store_true", help="image1 rendered onto a synthetic ID card scene")
@@ -632,7 +634,7 @@ def build_parser(extra_commands: Callable[[argparse._SubParsersAction], None] | 
     e.add_argument("--audio", type=Path, required=True, help="folder the TSV's file paths are relative to")
     e.add_argument("--transcripts", type=Path, required=True, help="TSV: file, language, transcript")
     e.add_argument("--engine", action="append",
-                   choices=["whisper_base", "whisper_tiny_en", "pocketsphinx_lm", "pocketsphinx_grammar"])
+                   choices=ASR_ENGINES.names(), help=ASR_ENGINES.describe())
     e.add_argument("--no-faq", action="store_true", help="skip the synthesised FAQ questions")
     e.set_defaults(func=cmd_eval_voice)
 

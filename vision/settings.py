@@ -6,13 +6,17 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from vision.plugins import DETECTORS
+
+DetectorName = DETECTORS.choice()
+
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")  # a typo in the config file is named, not ignored
 
 
 class VisionSettings(_Section):
-    detector: Literal["yunet", "scrfd"] = "yunet"
+    detector: DetectorName = "yunet"
     # A calibration file in vision/calibration/ names the recognizer(s), TTA and thresholds together.
     calibration: str = "mobilefacenet_flip_east_asian"
     fmr_target: Literal[1e-2, 1e-3, 1e-4] = 1e-3

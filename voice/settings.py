@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, ConfigDict, Field
 
-AsrEngine = Literal["whisper_base", "whisper_tiny_en", "pocketsphinx_lm", "pocketsphinx_grammar"]
+from voice.plugins import ASR_ENGINES, understands
+
+EnglishEngine = ASR_ENGINES.choice(understands("en"))
+MandarinEngine = ASR_ENGINES.choice(understands("zh"))
 
 
 class VoiceSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")  # a typo in the config file is named, not ignored
 
-    engine_en: AsrEngine = "whisper_tiny_en"
-    engine_zh: Literal["whisper_base"] = "whisper_base"  # the only offline Mandarin engine available
+    engine_en: EnglishEngine = "whisper_tiny_en"
+    engine_zh: MandarinEngine = "whisper_base"  # today the only offline Mandarin engine available
     intent_threshold: float = Field(70.0, ge=0, le=100)  # below: "I didn't understand", never a guess
     vad_aggressiveness: int = Field(2, ge=0, le=3)
     end_of_speech_ms: int = Field(600, ge=150, le=3000)

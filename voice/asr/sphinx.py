@@ -11,10 +11,12 @@ from __future__ import annotations
 import re
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from pocketsphinx import Decoder, get_model_path
 
+from edge_models.plugins import Plugin
 from hardware.audio import AudioClip
 from voice.asr.base import AsrError, Transcript
 
@@ -26,6 +28,11 @@ def jsgf_grammar(phrases: list[str]) -> str:
 
 class SphinxRecognizer:
     languages = ("en",)
+
+    @classmethod
+    def create(cls, _name: str, plugin: Plugin, _model_dirs: Sequence[Path], _threads: int,
+               phrases: list[str] | None) -> SphinxRecognizer:
+        return cls(plugin.options["mode"], phrases)
 
     def __init__(self, mode: str = "lm", phrases: list[str] | None = None) -> None:
         self.name = f"pocketsphinx_{mode}"

@@ -3,16 +3,31 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 from faster_whisper import WhisperModel
 
+from edge_models.manifest import load_manifest
+from edge_models.plugins import Plugin
+from edge_models.verify import verify_model
 from hardware.audio import AudioClip
 from voice.asr.base import AsrError, Transcript
 
 
+def whisper_model_dir(group: str, model_dirs: Sequence[Path]) -> Path:
+    """Verify every file of the model group; return the directory holding them."""
+    paths = [verify_model(spec, model_dirs) for spec in load_manifest().group(group)]
+    return paths[0].parent
+
+
 class WhisperRecognizer:
+    @classmethod
+    def create(cls, name: str, plugin: Plugin, model_dirs: Sequence[Path], threads: int,
+               _phrases: list[str] | None) -> WhisperRecognizer:
+        return cls(name, whisper_model_dir(plugin.options["group"], model_dirs), plugin.languages, threads)
+
     def __init__(self, name: str, model_dir: Path, languages: tuple[str, ...], threads: int = 2) -> None:
         self.name = name
         self.languages = languages

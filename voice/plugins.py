@@ -1,0 +1,21 @@
+"""The speech recognition (ASR) plugins, one row each (see edge_models.plugins)."""
+
+from __future__ import annotations
+
+from edge_models.plugins import Plugin, Registry
+
+ASR_ENGINES = Registry("ASR engine", {
+    "whisper_base": Plugin("voice.asr.whisper:WhisperRecognizer", "Whisper base (multilingual), Mandarin and English",
+                           {"group": "whisper_base"}, languages=("zh", "en")),
+    "whisper_tiny_en": Plugin("voice.asr.whisper:WhisperRecognizer", "Whisper tiny.en, English, fast",
+                              {"group": "whisper_tiny_en"}, languages=("en",)),
+    "pocketsphinx_lm": Plugin("voice.asr.sphinx:SphinxRecognizer", "PocketSphinx, English language model",
+                              {"mode": "lm"}, languages=("en",)),
+    "pocketsphinx_grammar": Plugin("voice.asr.sphinx:SphinxRecognizer",
+                                   "PocketSphinx, English, only the FAQ's phrases", {"mode": "grammar"},
+                                   languages=("en",)),
+})
+
+
+def understands(language: str):
+    return lambda plugin: language in plugin.languages
