@@ -117,8 +117,8 @@ class EstimateResponse(Strict):
     pd: float | None
     limit: float
     currency: str
-    reasons: list[str]  # plain words (English)
-    reason_codes: list[str]  # stable codes, for the kiosk to word in the customer's language
+    reason_codes: list[str] = Field(max_length=12, description="contract.reasons codes, most important first; "
+                                                               "the kiosk words them in the customer's language")
     offers: list[Offer] = Field(max_length=12, description="best first: the most of what was asked, then lowest APR")
 
 

@@ -66,24 +66,19 @@ def limits_from_config(config: KioskConfig) -> JourneyLimits:
     )
 
 
-RECEIPT_TEXT = {
-    "en": ("Loan application", "Reference", "Lender", "Amount", "Term (months)", "Monthly payment",
-           "Total repayable", "APR incl. fees", "Fee", "Waiting for the network: it will be sent automatically."),
-    "zh": ("贷款申请", "编号", "贷款机构", "金额", "期限（月）", "每月还款", "总还款额", "年化利率（含费用）", "手续费",
-           "网络恢复后将自动发送。"),
-}
-
-
 def receipt_lines(lang: str, reference: str, queued: bool, offer) -> tuple[str, ...]:
     """What the printed receipt says: the same honest figures the offer screen showed."""
-    t = RECEIPT_TEXT.get(lang, RECEIPT_TEXT["en"])
-    lines = [t[0], f"{t[1]}: {reference}"]
+    def line(key: str, value: str) -> str:
+        return f"{tr(f'receipt.{key}', lang)}: {value}"
+
+    lines = [tr("receipt.title", lang), line("reference", reference)]
     if offer is not None:
-        lines += [f"{t[2]}: {offer.lender}", f"{t[3]}: {offer.amount:,.2f}", f"{t[4]}: {offer.term_months}",
-                  f"{t[5]}: {offer.monthly_payment:,.2f}", f"{t[6]}: {offer.total_repayable:,.2f}",
-                  f"{t[7]}: {100 * offer.apr:.2f}%", f"{t[8]}: {offer.fee:,.2f}"]
+        lines += [line("lender", offer.lender), line("amount", f"{offer.amount:,.2f}"),
+                  line("term", str(offer.term_months)), line("monthly", f"{offer.monthly_payment:,.2f}"),
+                  line("total", f"{offer.total_repayable:,.2f}"), line("apr", f"{100 * offer.apr:.2f}%"),
+                  line("fee", f"{offer.fee:,.2f}")]
     if queued:
-        lines.append(t[9])
+        lines.append(tr("receipt.queued", lang))
     return tuple(lines)
 
 

@@ -108,9 +108,10 @@ def liveness_engine(config: KioskConfig, verifier: FaceVerifier) -> LivenessEngi
 
 
 def voice_assistant(config: KioskConfig) -> VoiceAssistant:
+    from kiosk.i18n import answer_text
     from voice.assistant import VoiceAssistant
 
-    return VoiceAssistant.from_settings(config.voice, config.model_access)
+    return VoiceAssistant.from_settings(config.voice, config.model_access, answer_text)
 
 
 def build_stages(config: KioskConfig, id_reader: DocumentReader | None = None) -> Stages:

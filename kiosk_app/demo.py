@@ -27,6 +27,7 @@ from kiosk.cloud_client.errors import CloudError
 from kiosk.cloud_client.registration import register_device
 from kiosk.config import CHECKOUT_ROOT, KioskConfig
 from kiosk.devices import build_devices
+from kiosk.i18n import tr
 from kiosk.journey import events as ev
 from kiosk.journey.machine import Journey, Transition
 from kiosk.journey.session import ApplicantDetails
@@ -240,7 +241,8 @@ def _run_session(world: DemoWorld, language: str, out: TextIO) -> int:
         if t.event == "ScoreReceived" and data.estimate is not None:
             e = data.estimate
             print(f"          estimate: {e.decision}, grade {e.grade}, limit {e.limit:,.0f} {e.currency}; "
-                  f"reasons: {'; '.join(e.reasons) or '-'}", file=out)
+                  f"reasons: {'; '.join(tr(f'reason.{c}', data.language or 'en') for c in e.reason_codes) or '-'}",
+                  file=out)
             for o in data.offers:
                 print(f"          offer {o.offer_id} ({o.lender}): {o.amount:,.2f} over {o.term_months} months, "
                       f"{o.monthly_payment:,.2f}/month, total {o.total_repayable:,.2f}, APR {100 * o.apr:.2f}% "

@@ -109,7 +109,7 @@ def client_for(url: str, identity, deadline_s: float = 3.0) -> CloudClient:
 
 def session_for(estimate) -> SessionData:
     data = SessionData(session_id="fault", started_at=0)
-    data.estimate = CreditEstimate(estimate.limit, "CNY", estimate.grade, (), estimate.estimate_id)
+    data.estimate = CreditEstimate(estimate.limit, "CNY", estimate.grade, estimate.estimate_id)
     data.offers = (OfferSummary("rural-bank-flex:12", 1000.0, 12, 0.108, 88.0, 1056.0),)
     return data
 

@@ -19,7 +19,7 @@ from tests.cloud_helpers import THIN_FILE, client_for, estimate_request
 from tests.journey_helpers import details, new_journey, walk_to
 
 GOOD = {"estimate_id": "0123456789abcdef", "decision": "approved", "grade": "B", "pd": 0.1, "limit": 5000.0,
-        "currency": "CNY", "reasons": [], "reason_codes": [], "offers": []}
+        "currency": "CNY", "reason_codes": [], "offers": []}
 
 
 class Misbehaving(BaseHTTPRequestHandler):
@@ -42,7 +42,7 @@ class Misbehaving(BaseHTTPRequestHandler):
             "missing": json.dumps({"decision": "approved"}).encode(),
             "wrong_type": json.dumps({**GOOD, "limit": "a lot"}).encode(),
             "extra_decision": json.dumps({**GOOD, "decision": "maybe"}).encode(),
-            "huge": json.dumps({**GOOD, "reasons": ["x" * 1000] * 1000}).encode(),
+            "huge": json.dumps({**GOOD, "reason_codes": ["x" * 1000] * 1000}).encode(),
             "rejected": b'{"error": {"code": "bad_signature", "message": "nope"}}',
         }
         if mode == "drip":

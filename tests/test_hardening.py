@@ -42,7 +42,7 @@ def good_applicant(good_applicants):
 
 def session_for(estimate, amount: float = 1000.0) -> SessionData:
     data = SessionData(session_id="s", started_at=0)
-    data.estimate = CreditEstimate(estimate.limit, "CNY", estimate.grade, (), estimate.estimate_id)
+    data.estimate = CreditEstimate(estimate.limit, "CNY", estimate.grade, estimate.estimate_id)
     data.offers = (OfferSummary("rural-bank-flex:12", amount, 12, 0.108, 88.0, 1056.0),)
     return data
 

@@ -6,6 +6,7 @@ import logging
 
 import pytest
 
+from kiosk.i18n import consent_version
 from kiosk.journey import effects as fx
 from kiosk.journey import events as ev
 from kiosk.journey.session import LivenessSummary
@@ -66,10 +67,20 @@ def test_entering_a_state_asks_the_runner_for_its_work(state, expected_effect):
 
 def test_consent_is_recorded_with_language_and_version():
     j = walk_to(State.CONSENT)
-    t = j.handle(ev.ConsentGiven(at=5.0, agreed=True, text_version="consent-v7"))
+    t = j.handle(ev.ConsentGiven(at=5.0, agreed=True))
     assert j.state is State.ID_CAPTURE
-    assert fx.RecordConsent("consent-v7", "en") in t.effects
+    assert fx.RecordConsent(consent_version("en"), "en") in t.effects
     assert j.data.consent.at == 5.0
+
+
+def test_the_consent_version_is_a_hash_of_the_consent_text(monkeypatch):
+    from kiosk import i18n
+
+    en, zh = consent_version("en"), consent_version("zh")
+    assert en.startswith("consent-en-") and zh.startswith("consent-zh-") and en[-12:] != zh[-12:]
+    changed = {**i18n.catalog("en"), "consent": {**i18n.catalog("en")["consent"], "body": "We keep your photo."}}
+    monkeypatch.setattr(i18n, "catalog", lambda lang: changed if lang == "en" else {})
+    assert consent_version("en") != en
 
 
 def test_declining_consent_ends_the_session():

@@ -117,7 +117,7 @@ def test_the_scoring_stage_tells_the_customer_when_offers_are_withheld():
     good = offer_for(product(), Decimal(3000), 12)
     tampered = good.model_copy(update={"offer_id": "p:6", "monthly_payment": Decimal("1.00")})
     response = EstimateResponse(estimate_id="e" * 16, decision="approved", grade="A", pd=0.05, limit=3000,
-                                currency="CNY", reasons=[], reason_codes=[], offers=[tampered, good])
+                                currency="CNY", reason_codes=[], offers=[tampered, good])
     session = SessionData(session_id="s", started_at=0)
     session.details = ApplicantDetails(6000, 3000, 12)
     session.document, session.match = DOCUMENT, MatchSummary(True, 0.8, 0.6)

@@ -44,7 +44,7 @@ def applications(service) -> list[tuple]:
 
 def session_with(estimate) -> SessionData:
     data = SessionData(session_id="s1", started_at=0)
-    data.estimate = CreditEstimate(estimate.limit, "CNY", estimate.grade, (), estimate.estimate_id)
+    data.estimate = CreditEstimate(estimate.limit, "CNY", estimate.grade, estimate.estimate_id)
     data.offers = (OfferSummary("rural-bank-flex:12", 5000.0, 12, 0.108, 441.44, 5297.28),)
     return data
 

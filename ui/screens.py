@@ -125,14 +125,14 @@ class ConsentScreen(KioskScreen):
     state = "consent"
 
     def title(self, view):
-        return tr("screen.consent_title", view.language)
+        return tr("consent.title", view.language)
 
     def content(self, view, lang):
-        self.root_box.add_widget(label(tr("screen.consent_body", lang), 20))
+        self.root_box.add_widget(label(tr("consent.body", lang), 20))
         row = BoxLayout(size_hint_y=None, height=MIN_TOUCH, spacing=dp(16))
-        row.add_widget(big_button("✔ " + tr("screen.consent_agree", lang), "agree",
+        row.add_widget(big_button("✔ " + tr("consent.agree", lang), "agree",
                                   lambda: self.post(ev.ConsentGiven(agreed=True)), GOOD))
-        row.add_widget(big_button("✖ " + tr("screen.consent_decline", lang), "decline",
+        row.add_widget(big_button("✖ " + tr("consent.decline", lang), "decline",
                                   lambda: self.post(ev.ConsentGiven(agreed=False)), (0.4, 0.4, 0.4, 1)))
         self.root_box.add_widget(row)
 

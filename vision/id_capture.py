@@ -21,7 +21,7 @@ from hardware.id_card import DocumentRead, DocumentReader, IdCardFields
 from vision.id_card import CardReader, CardSide
 from vision.id_portrait import IdPortrait
 
-# Prompt names (texts in kiosk/journey/prompts.toml, [card.*]).
+# Prompt names (texts in the kiosk's catalogues, kiosk/i18n/*.toml [prompt.card]).
 PROMPT_SHOW_BACK = "show_back"
 # The reasons a whole capture attempt can end with, besides the portrait's (vision.id_portrait.REASONS) and the
 # document checks' (contract.id_number).

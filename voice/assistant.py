@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from edge_models.access import ModelAccess
 from hardware.audio import AudioClip
 from voice.asr import SpeechRecognizer, build_asr
-from voice.intents import IntentMatcher, KnowledgeBase
+from voice.intents import IntentMatcher, KnowledgeBase, Wording
 from voice.settings import VoiceSettings
 from voice.tts import EspeakTts
 from voice.vad import Endpointer
@@ -42,7 +42,7 @@ class VoiceAssistant:
         self.tts = tts
 
     @classmethod
-    def from_settings(cls, v: VoiceSettings, models: ModelAccess) -> VoiceAssistant:
+    def from_settings(cls, v: VoiceSettings, models: ModelAccess, wording: Wording) -> VoiceAssistant:
         kb = KnowledgeBase()
         dirs = models.dirs
         loaded: dict[str, SpeechRecognizer] = {}
@@ -51,7 +51,7 @@ class VoiceAssistant:
         engines = {"en": loaded[v.engine_en], "zh": loaded[v.engine_zh], "auto": loaded[v.engine_zh]}
         return cls(
             engines,
-            IntentMatcher(kb, v.intent_threshold),
+            IntentMatcher(wording, kb, v.intent_threshold),
             Endpointer(v.vad_aggressiveness, v.end_of_speech_ms),
             EspeakTts(v.tts_rate_wpm),
         )
@@ -62,7 +62,7 @@ class VoiceAssistant:
         speech = self.endpointer.trim(audio)
         lang = language or "zh"
         if speech is None:
-            return Answer("", lang, None, 0.0, self.matcher.kb.fallback[lang], "", 0.0, time.perf_counter() - t0)
+            return Answer("", lang, None, 0.0, self.matcher.wording(None, lang, {}), "", 0.0, time.perf_counter() - t0)
         engine = self.engines[language] if language else self.engines["auto"]
         transcript = engine.transcribe(speech, language)
         match = self.matcher.match(transcript.text, transcript.language, values)

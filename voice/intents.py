@@ -5,6 +5,7 @@ understand" rather than a guess."""
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,14 +18,16 @@ KB_FILE = Path(__file__).with_name("faq.toml")
 # Scores are 0..100. Chosen on the FAQ phrasings vs the off-topic set printed by `kiosk eval voice`.
 DEFAULT_THRESHOLD = 70.0
 
+# How an answer is put into words for the customer: (intent, None when not understood; language; live session
+# values such as {"limit": "8,000 CNY"}) -> the text. The words are the kiosk's (its text catalogues), not voice's.
+Wording = Callable[[str | None, str, dict[str, str]], str]
+
 
 @dataclass(frozen=True)
 class Intent:
     name: str
     phrases: dict[str, tuple[str, ...]]  # language -> normalised phrasings
     keywords: dict[str, tuple[str, ...]]
-    answers: dict[str, str]
-    generic: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -38,14 +41,11 @@ class KnowledgeBase:
     def __init__(self, path: Path = KB_FILE) -> None:
         with path.open("rb") as fh:
             data = tomllib.load(fh)
-        self.fallback: dict[str, str] = data["fallback"]
         self.intents = [
             Intent(
                 name,
                 {lang: tuple(normalize(p, lang) for p in phrases) for lang, phrases in body["phrases"].items()},
                 {lang: tuple(normalize(k, lang) for k in words) for lang, words in body.get("keywords", {}).items()},
-                body["answer"],
-                body.get("answer_generic", body["answer"]),
             )
             for name, body in data["intent"].items()
         ]
@@ -55,15 +55,6 @@ class KnowledgeBase:
 
     def phrases(self, language: str) -> list[str]:
         return [p for i in self.intents for p in i.phrases.get(language, ())]
-
-    def answer(self, name: str, language: str, values: dict[str, str] | None = None) -> str:
-        intent = next(i for i in self.intents if i.name == name)
-        values = {k: v for k, v in (values or {}).items() if v}
-        template = intent.answers[language]
-        try:
-            return template.format(**values)
-        except KeyError:  # a value the answer needs is not known yet in this session
-            return intent.generic[language]
 
 
 # One keyword hit scores just above the threshold; each further hit adds confidence.
@@ -92,7 +83,8 @@ def similarity(query: str, phrase: str, language: str) -> float:
 
 
 class IntentMatcher:
-    def __init__(self, kb: KnowledgeBase | None = None, threshold: float = DEFAULT_THRESHOLD) -> None:
+    def __init__(self, wording: Wording, kb: KnowledgeBase | None = None, threshold: float = DEFAULT_THRESHOLD) -> None:
+        self.wording = wording
         self.kb = kb or KnowledgeBase()
         self.threshold = threshold
 
@@ -111,5 +103,5 @@ class IntentMatcher:
     def match(self, text: str, language: str, values: dict[str, str] | None = None) -> IntentMatch:
         name, score = self.score(text, language)
         if name is None or score < self.threshold:
-            return IntentMatch(None, score / 100, self.kb.fallback[language])
-        return IntentMatch(name, score / 100, self.kb.answer(name, language, values))
+            name = None
+        return IntentMatch(name, score / 100, self.wording(name, language, values or {}))

@@ -78,6 +78,7 @@ def load_bureau(path: Path) -> list[BureauRecord]:
 
 
 # Features, in plain words for reason codes. SEX and MARRIAGE are deliberately not used.
+# Feature -> what it measures (for people reading the scorecard); the codes are contract.reasons.RISK_FACTORS.
 FEATURES = {
     "latest_status": "how the most recent bill was paid",
     "max_delay": "the longest payment delay in the last six months",

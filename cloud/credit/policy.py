@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from contract import reasons as code
+
 CURRENCY = "CNY"
 # (grade, PD strictly below, limit band). Bands are in yuan for a village-shop micro-loan product.
 GRADES = (("A", 0.08, 20000.0), ("B", 0.15, 12000.0), ("C", 0.25, 6000.0), ("D", 0.40, 2000.0))
@@ -20,32 +22,13 @@ INCOME_MULTIPLE = 3.0  # the limit never exceeds three months of declared income
 MIN_LIMIT = 500.0  # below this an offer is not worth its fees: decline instead
 
 
-# Reason codes -> plain words. Risk factors from the scorecard use the feature name as their code.
-POLICY_REASONS = {
-    "verification_failed": "identity could not be verified at the kiosk",
-    "thin_file": "no credit history was found, so a small starter limit applies",
-    "income_too_low": "declared income is too low",
-    "income_cap": "the limit is capped at three months of your declared income",
-    "amount_too_small": "the possible amount is too small",
-    "held_for_review": "the lender checks this request by hand before deciding",
-}
-
-
-def reason_text(code: str) -> str:
-    from cloud.credit.bureau import FEATURES
-
-    if code in FEATURES:
-        return f"{FEATURES[code]} lowers the estimate"
-    return POLICY_REASONS[code]
-
-
 @dataclass(frozen=True)
 class Decision:
     decision: str  # "approved" | "starter" | "declined" | "review"
     grade: str
     pd: float | None
     limit: float
-    reasons: tuple[str, ...]  # reason codes, most important first (reason_text() words them)
+    reasons: tuple[str, ...]  # contract.reasons codes, most important first (the kiosk words them)
 
 
 def grade_for(pd: float) -> tuple[str, float]:
@@ -57,20 +40,20 @@ def grade_for(pd: float) -> tuple[str, float]:
 
 def held_for_review(pd: float | None) -> Decision:
     """No limit until a person at the lender has looked (e.g. the same ID number at another kiosk just now)."""
-    return Decision("review", REVIEW_GRADE, pd, 0.0, ("held_for_review",))
+    return Decision("review", REVIEW_GRADE, pd, 0.0, (code.HELD_FOR_REVIEW,))
 
 
 def decide(pd: float | None, verified: bool, monthly_income: float, requested: float,
            risk_reasons: tuple[str, ...] = ()) -> Decision:
     """``verified``: the service's own verdict on the identity evidence (cloud.acceptance)."""
     if not verified:
-        return Decision("declined", DECLINE_GRADE, pd, 0.0, ("verification_failed",))
+        return Decision("declined", DECLINE_GRADE, pd, 0.0, (code.VERIFICATION_FAILED,))
     income_cap = INCOME_MULTIPLE * max(monthly_income, 0.0)
     if pd is None:
         limit = min(STARTER_LIMIT, income_cap, requested)
-        reasons = ("thin_file",)
+        reasons = (code.THIN_FILE,)
         if limit < MIN_LIMIT:
-            return Decision("declined", DECLINE_GRADE, None, 0.0, (*reasons, "income_too_low"))
+            return Decision("declined", DECLINE_GRADE, None, 0.0, (*reasons, code.INCOME_TOO_LOW))
         return Decision("starter", STARTER_GRADE, None, limit, reasons)
     grade, band = grade_for(pd)
     if grade == DECLINE_GRADE:
@@ -78,7 +61,7 @@ def decide(pd: float | None, verified: bool, monthly_income: float, requested: f
     limit = min(band, income_cap, requested)
     reasons = list(risk_reasons)
     if limit < band and limit == income_cap:
-        reasons.append("income_cap")
+        reasons.append(code.INCOME_CAP)
     if limit < MIN_LIMIT:
-        return Decision("declined", DECLINE_GRADE, pd, 0.0, (*reasons, "amount_too_small"))
+        return Decision("declined", DECLINE_GRADE, pd, 0.0, (*reasons, code.AMOUNT_TOO_SMALL))
     return Decision("approved", grade, pd, limit, tuple(reasons))

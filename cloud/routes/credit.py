@@ -15,7 +15,7 @@ from cloud import db
 from cloud.api_errors import COMMON, SIGNED, ApiError, errors
 from cloud.auth import SignedDevice
 from cloud.credit.offers import match_offers
-from cloud.credit.policy import CURRENCY, decide, held_for_review, reason_text
+from cloud.credit.policy import CURRENCY, decide, held_for_review
 from cloud.id_hash import id_hash
 from cloud.service import ServiceDep
 from contract.id_number import NUMBER_REASONS, number_problems
@@ -73,7 +73,7 @@ def estimate(req: EstimateRequest, device_id: SignedDevice,
                 estimate_id=estimate_id, detail=f"also seen at {elsewhere.device_id}", created_at=now))
     return EstimateResponse(estimate_id=estimate_id, decision=d.decision, grade=d.grade,
                             pd=None if d.pd is None else round(d.pd, 4), limit=d.limit, currency=CURRENCY,
-                            reasons=[reason_text(c) for c in d.reasons], reason_codes=list(d.reasons), offers=offers)
+                            reason_codes=list(d.reasons), offers=offers)
 
 
 @router.get("/offers", response_model=OffersResponse, responses=errors(*COMMON, *SIGNED))

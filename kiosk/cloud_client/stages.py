@@ -81,8 +81,8 @@ class CloudScoring:
         checked = check_offers([] if result.decision == "declined" else result.offers, result.limit)
         # Offers withheld for figures that do not add up: the customer is told why there is less to choose from.
         codes = (*result.reason_codes, *(("offers_withheld",) if checked.withheld else ()))
-        estimate = CreditEstimate(result.limit, result.currency, result.grade, tuple(result.reasons),
-                                  result.estimate_id, result.decision, codes)
+        estimate = CreditEstimate(result.limit, result.currency, result.grade, result.estimate_id, result.decision,
+                                  codes)
         return ev.ScoreReceived(estimate=estimate, offers=checked.shown)
 
 

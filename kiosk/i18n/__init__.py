@@ -3,6 +3,8 @@ says; number and currency formatting."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import tomllib
 from functools import cache
 from pathlib import Path
@@ -25,6 +27,26 @@ def tr(key: str, language: str, **params) -> str:
         if isinstance(node, str):
             return node.format(**params) if params else node
     return key
+
+
+def consent_version(language: str) -> str:
+    """The version of the consent text in ``language``: a hash of its whole [consent] table, so a consent record
+    names exactly the words the customer saw and heard."""
+    table = catalog(language)["consent"]
+    digest = hashlib.sha256(json.dumps(table, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+    return f"consent-{language}-{digest[:12]}"
+
+
+def answer_text(intent: str | None, language: str, values: dict[str, str] | None = None) -> str:
+    """The answer to a customer's question (``intent`` None: not understood), quoting live session values
+    ({limit}, {apr}) when known, else the answer's generic wording."""
+    if intent is None:
+        return tr("answer.not_understood", language)
+    template = tr(f"answer.{intent}.text", language)
+    try:
+        return template.format(**{k: v for k, v in (values or {}).items() if v})
+    except KeyError:  # a value the answer needs is not known yet in this session
+        return tr(f"answer.{intent}.generic", language)
 
 
 def money(amount: float, language: str) -> str:

@@ -40,7 +40,7 @@ class StartIdCapture(Effect):
 @dataclass(frozen=True)
 class StartLiveCapture(Effect):
     attempt: int
-    challenges: tuple[str, ...] = ()  # randomised per attempt; prompts in prompts.toml
+    challenges: tuple[str, ...] = ()  # randomised per attempt; prompts in the catalogues ([prompt.challenge])
 
 
 @dataclass(frozen=True)

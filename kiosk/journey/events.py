@@ -36,8 +36,7 @@ class LanguageChosen(Event):
 
 @dataclass(frozen=True, kw_only=True)
 class ConsentGiven(Event):
-    agreed: bool
-    text_version: str = "consent-v1"
+    agreed: bool  # to the [consent] text of the session's language (its version is recorded with it)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from kiosk.i18n import consent_version
 from kiosk.journey import effects as fx
 from kiosk.journey import events as ev
 from kiosk.journey.prompts import random_challenges
@@ -161,8 +162,9 @@ class Journey:
         if not event.agreed:
             return self._end("consent_declined", event.at)
         lang = self.data.language or self.limits.languages[0]
-        self.data.consent = ConsentRecord(event.text_version, lang, event.at)
-        return [fx.RecordConsent(event.text_version, lang), *self._enter(State.ID_CAPTURE, event.at)]
+        version = consent_version(lang)  # of the text the consent screen showed and read in this language
+        self.data.consent = ConsentRecord(version, lang, event.at)
+        return [fx.RecordConsent(version, lang), *self._enter(State.ID_CAPTURE, event.at)]
 
     def _in_id_capture(self, event: ev.Event) -> list[fx.Effect] | None:
         if not isinstance(event, ev.IdCaptureResult):

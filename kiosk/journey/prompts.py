@@ -1,30 +1,21 @@
-"""Capture prompts (liveness challenges, ID-card steps) in every customer language, from ``prompts.toml``."""
+"""Capture prompts (liveness challenges, ID-card steps) in every customer language, from the text catalogues
+(``[prompt.challenge]``, ``[prompt.card]`` in kiosk/i18n)."""
 
 from __future__ import annotations
 
 import secrets
-import tomllib
-from functools import cache
-from pathlib import Path
 
-PROMPTS_FILE = Path(__file__).with_name("prompts.toml")
-
-
-@cache
-def _tables() -> dict[str, dict[str, dict[str, str]]]:
-    with PROMPTS_FILE.open("rb") as fh:
-        return tomllib.load(fh)
+from kiosk.i18n import catalog, tr
 
 
 def challenge_names() -> tuple[str, ...]:
-    return tuple(_tables()["challenge"])
+    return tuple(catalog("en")["prompt"]["challenge"])
 
 
 def prompt_text(name: str, language: str) -> str:
     """The text of a challenge or a card step (names are unique across both tables)."""
-    tables = _tables()
-    texts = tables["challenge"].get(name) or tables["card"][name]
-    return texts.get(language) or texts["en"]
+    table = "challenge" if name in catalog("en")["prompt"]["challenge"] else "card"
+    return tr(f"prompt.{table}.{name}", language)
 
 
 def random_challenges(count: int) -> tuple[str, ...]:

@@ -118,10 +118,9 @@ class CreditEstimate:
     limit: float
     currency: str
     grade: str
-    reasons: tuple[str, ...] = ()
     estimate_id: str = ""
     decision: str = "approved"  # "approved" | "starter" | "declined" | "review" (held by the lender)
-    reason_codes: tuple[str, ...] = ()
+    reason_codes: tuple[str, ...] = ()  # contract.reasons codes; the catalogues' [reason] words them
 
 
 @dataclass(frozen=True)

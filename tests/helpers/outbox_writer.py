@@ -38,7 +38,7 @@ def main() -> None:
             limit = largest if full else resource.RLIM_INFINITY
             resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
             session = SessionData(session_id="disk", started_at=0)
-            session.estimate = CreditEstimate(5000.0, "CNY", "A", (), estimate_id)
+            session.estimate = CreditEstimate(5000.0, "CNY", "A", estimate_id)
             session.offers = (OfferSummary("rural-bank-flex:12", 1000.0, 12, 0.108, 88.0, 1056.0),)
             result = stage.submit(session, "rural-bank-flex:12", f"disk-full-{i:04d}")
             recorded = isinstance(result, ev.ApplicationRecorded)

@@ -64,7 +64,7 @@ def test_whole_journey_by_touch(world, tmp_path, lang):
         h.tap(app, "start")
         assert app.manager.current == "language"
         h.tap(app, f"lang_{lang}")
-        assert app.manager.current == "consent" and tr("screen.consent_agree", lang) in text_on_screen()
+        assert app.manager.current == "consent" and tr("consent.agree", lang) in text_on_screen()
         h.screenshot(f"{lang}_02_consent")
         h.tap(app, "agree")  # ID card, challenges (the actor follows the prompts) and the match run now
         assert app.manager.current == "confirm_identity", app.shown
