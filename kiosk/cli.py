@@ -313,6 +313,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from voice.tts import TtsError
 
     config = configured(args)
+    if args.text is not None:
+        return _ask_text(args, config)
     try:
         if args.mic:
             microphone = build_devices(config.hardware, config.data_dir).microphone
@@ -321,7 +323,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
             clip = microphone.record(args.mic)
         else:
             clip = read_audio_file(args.wav)
+        t0 = time.perf_counter()
         assistant = voice_assistant(config)
+        print(f"models loaded in {time.perf_counter() - t0:.1f} s (the running kiosk keeps them loaded)", file=sys.stderr)
         answer = assistant.ask(clip, args.lang)
         if args.say:
             assistant.speak(answer.text, answer.language).write_wav(args.say)
@@ -334,6 +338,37 @@ def cmd_ask(args: argparse.Namespace) -> int:
     print(f"answer:     {answer.text}")
     if args.say:
         print(f"spoken answer written to {args.say}")
+    return EXIT_OK
+
+
+def _ask_text(args: argparse.Namespace, config: KioskConfig) -> int:
+    """The same answer path as a spoken question, from its text (no audio, no ASR model loaded)."""
+    from kiosk.i18n import answer_text
+    from voice.intents import IntentMatcher
+
+    if args.lang is None:
+        print("kiosk: --text needs --lang (the language cannot be detected without audio)", file=sys.stderr)
+        return EXIT_USAGE
+    match = IntentMatcher(answer_text, threshold=config.voice.intent_threshold).match(args.text, args.lang)
+    if args.json:
+        print(json.dumps({"intent": match.intent, "confidence": round(match.confidence, 3), "answer": match.text},
+                         ensure_ascii=False))
+    else:
+        print(f"intent:     {match.intent or '(not understood)'}  confidence {match.confidence:.2f}")
+        print(f"answer:     {match.text}")
+    return EXIT_OK
+
+
+def cmd_eval_intents(args: argparse.Namespace) -> int:
+    from kiosk.i18n import answer_text
+    from voice.evaluation import intents_eval as ie
+    from voice.intents import IntentMatcher
+
+    config = configured(args)
+    matcher = IntentMatcher(answer_text, threshold=config.voice.intent_threshold)
+    for name in args.set or ["faq", "dev", "test"]:
+        print("\n".join(ie.format_scores(f"{name} ({ie.SETS[name].name})",
+                                         ie.evaluate(matcher, ie.load_questions(ie.SETS[name])), args.misses)))
     return EXIT_OK
 
 
@@ -630,6 +665,12 @@ def build_parser(extra_commands: Callable[[argparse._SubParsersAction], None] | 
     e.add_argument("--json", action="store_true")
     e.set_defaults(func=cmd_eval_id)
 
+    e = esub.add_parser("intents", help="intent accuracy from text: held-out phrasings, off-topic, scam recall")
+    e.add_argument("--set", action="append", choices=["faq", "dev", "test"],
+                   help="repeatable; default all (dev: tuned on; test: held out, never tuned on)")
+    e.add_argument("--misses", action="store_true", help="list every question answered wrongly")
+    e.set_defaults(func=cmd_eval_intents)
+
     e = esub.add_parser("voice", help="WER/CER, RTF and intent accuracy")
     e.add_argument("--audio", type=Path, required=True, help="folder the TSV's file paths are relative to")
     e.add_argument("--transcripts", type=Path, required=True, help="TSV: file, language, transcript")
@@ -645,11 +686,13 @@ def build_parser(extra_commands: Callable[[argparse._SubParsersAction], None] | 
     i.add_argument("--json", action="store_true")
     i.set_defaults(func=cmd_id_read)
 
-    p = sub.add_parser("ask", help="answer a spoken question from a WAV file")
+    p = sub.add_parser("ask", help="answer a customer question from a WAV file, the microphone or text")
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--wav", type=Path, help="the question as an audio file")
     source.add_argument("--mic", type=float, metavar="SECONDS", help="record the question from the microphone")
+    source.add_argument("--text", help="the question as text: the same answer path without audio (needs --lang)")
     p.add_argument("--lang", choices=["zh", "en"], help="the session language (default: detect)")
+    p.add_argument("--json", action="store_true", help="with --text: one JSON line (intent, confidence, answer)")
     p.add_argument("--say", type=Path, metavar="OUT.wav", help="write the spoken answer here")
     p.set_defaults(func=cmd_ask)
 

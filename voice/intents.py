@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pypinyin import lazy_pinyin
@@ -28,6 +28,12 @@ class Intent:
     name: str
     phrases: dict[str, tuple[str, ...]]  # language -> normalised phrasings
     keywords: dict[str, tuple[str, ...]]
+    # language -> groups of words; the intent is meant when every group has a hit ("pay" + "before" + ...).
+    cues: dict[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
+
+    @property
+    def is_scam(self) -> bool:
+        return self.name.startswith("scam_")
 
 
 @dataclass(frozen=True)
@@ -41,14 +47,27 @@ class KnowledgeBase:
     def __init__(self, path: Path = KB_FILE) -> None:
         with path.open("rb") as fh:
             data = tomllib.load(fh)
+        # Everyday words -> the words the knowledge base uses (老板 -> 店主, owner -> shopkeeper), per language.
+        self.synonyms = {lang: sorted(((normalize(k, lang), normalize(v, lang)) for k, v in table.items()),
+                                      key=lambda kv: -len(kv[0]))
+                         for lang, table in data.get("synonyms", {}).items()}
         self.intents = [
             Intent(
                 name,
-                {lang: tuple(normalize(p, lang) for p in phrases) for lang, phrases in body["phrases"].items()},
-                {lang: tuple(normalize(k, lang) for k in words) for lang, words in body.get("keywords", {}).items()},
+                {lang: tuple(self.canonical(normalize(p, lang), lang) for p in phrases)
+                 for lang, phrases in body["phrases"].items()},
+                {lang: tuple(self.canonical(normalize(k, lang), lang) for k in words)
+                 for lang, words in body.get("keywords", {}).items()},
+                {lang: tuple(tuple(self.canonical(normalize(w, lang), lang) for w in group) for group in groups)
+                 for lang, groups in body.get("cues", {}).items()},
             )
             for name, body in data["intent"].items()
         ]
+
+    def canonical(self, text: str, language: str) -> str:
+        for word, replacement in self.synonyms.get(language, ()):
+            text = _replace_word(text, word, replacement, language)
+        return text
 
     def names(self) -> list[str]:
         return [i.name for i in self.intents]
@@ -61,13 +80,28 @@ class KnowledgeBase:
 KEYWORD_BASE, KEYWORD_STEP, KEYWORD_CAP = 72.0, 8.0, 95.0
 
 
-def keyword_score(query: str, keywords: tuple[str, ...], language: str) -> float:
+# Every cue group of an intent hit: the customer means it, whatever the closest phrasing is.
+CUE_SCORE = 96.0
+
+
+def _contains(query: str, word: str, language: str) -> bool:
+    # Mandarin has no spaces: a substring is a hit. English: whole words only ("fee" is not in "coffee").
+    return word in query if language == "zh" else f" {word} " in f" {query} "
+
+
+def _replace_word(text: str, word: str, replacement: str, language: str) -> str:
     if language == "zh":
-        hits = sum(k in query for k in keywords)
-    else:
-        padded = f" {query} "
-        hits = sum(f" {k} " in padded for k in keywords)
+        return text.replace(word, replacement)
+    return f" {text} ".replace(f" {word} ", f" {replacement} ").strip()
+
+
+def keyword_score(query: str, keywords: tuple[str, ...], language: str) -> float:
+    hits = sum(_contains(query, k, language) for k in keywords)
     return 0.0 if hits == 0 else min(KEYWORD_CAP, KEYWORD_BASE + KEYWORD_STEP * (hits - 1))
+
+
+def cues_met(query: str, groups: tuple[tuple[str, ...], ...], language: str) -> bool:
+    return bool(groups) and all(any(_contains(query, w, language) for w in group) for group in groups)
 
 
 def _pinyin(text: str) -> str:
@@ -89,9 +123,14 @@ class IntentMatcher:
         self.threshold = threshold
 
     def score(self, text: str, language: str) -> tuple[str | None, float]:
-        query = normalize(text, language)
+        query = self.kb.canonical(normalize(text, language), language)
         if not query:
             return None, 0.0
+        # A scam's cues win over everything else: a question about paying before the loan must never get the
+        # reassuring answer about fees. Then any other intent whose cues are all there.
+        cued = [i for i in self.kb.intents if cues_met(query, i.cues.get(language, ()), language)]
+        if cued:
+            return min(cued, key=lambda i: not i.is_scam).name, CUE_SCORE
         best, best_score = None, 0.0
         for intent in self.kb.intents:
             fuzzy = max((similarity(query, p, language) for p in intent.phrases.get(language, ())), default=0.0)
