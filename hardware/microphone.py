@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -14,9 +14,22 @@ from hardware.errors import DeviceDisconnected, DeviceMissing, EndOfReplay
 AUDIO_SUFFIXES = frozenset({".wav", ".flac", ".aiff", ".aif"})
 
 
+CHUNK_S = 0.1  # streamed audio comes in chunks this long: end of speech is noticed within one chunk
+
+
+def clip_then_silence(clip: AudioClip, chunk_s: float = CHUNK_S) -> Iterator[AudioClip]:
+    """A recorded question as a live microphone delivers it: in chunks, then silence for as long as it is read."""
+    n = int(chunk_s * clip.sample_rate)
+    for i in range(0, len(clip.samples), n):
+        yield AudioClip(clip.samples[i : i + n], clip.sample_rate)
+    while True:
+        yield AudioClip(np.zeros(n, np.int16), clip.sample_rate)
+
+
 class Microphone(Protocol):
     def open(self) -> None: ...
     def record(self, max_seconds: float) -> AudioClip: ...
+    def stream(self, chunk_s: float = CHUNK_S) -> Iterator[AudioClip]: ...  # until the caller stops reading
     def close(self) -> None: ...
 
 
@@ -48,6 +61,18 @@ class SoundDeviceMicrophone:
             raise DeviceDisconnected("microphone", f"recording failed ({exc})") from None
         return AudioClip(np.asarray(data, dtype=np.int16).reshape(-1), self.sample_rate)
 
+    def stream(self, chunk_s: float = CHUNK_S) -> Iterator[AudioClip]:
+        if self._sd is None:
+            raise DeviceMissing("microphone", "microphone is not open")
+        frames = int(chunk_s * self.sample_rate)
+        try:
+            with self._sd.InputStream(samplerate=self.sample_rate, channels=1, dtype="int16", blocksize=frames) as s:
+                while True:
+                    data, _overflowed = s.read(frames)
+                    yield AudioClip(np.asarray(data, dtype=np.int16).reshape(-1).copy(), self.sample_rate)
+        except Exception as exc:  # noqa: BLE001 (whatever PortAudio raises mid-stream: the device is gone)
+            raise DeviceDisconnected("microphone", f"recording failed ({exc})") from None
+
     def close(self) -> None:
         self._sd = None
 
@@ -76,15 +101,22 @@ class ReplayMicrophone:
         self._queue = list(files)
 
     def record(self, max_seconds: float) -> AudioClip:
+        clip = self._next()
+        limit = int(max_seconds * self.sample_rate)
+        return AudioClip(clip.samples[:limit], clip.sample_rate)
+
+    def stream(self, chunk_s: float = CHUNK_S) -> Iterator[AudioClip]:
+        """The next file in chunks, then silence for as long as the caller listens (the customer stopped)."""
+        return clip_then_silence(self._next(), chunk_s)
+
+    def _next(self) -> AudioClip:
         if self._queue is None:
             raise DeviceMissing("microphone", "replay microphone is not open")
         if not self._queue:
             if not self.loop:
                 raise EndOfReplay("microphone", "replay finished")
             self._queue = list(self._files)
-        clip = read_audio_file(self._queue.pop(0), self.sample_rate)
-        limit = int(max_seconds * self.sample_rate)
-        return AudioClip(clip.samples[:limit], clip.sample_rate)
+        return read_audio_file(self._queue.pop(0), self.sample_rate)
 
     def close(self) -> None:
         self._queue = None

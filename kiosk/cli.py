@@ -21,7 +21,7 @@ from kiosk.config import ConfigError, KioskConfig, load_config
 from kiosk.disk import is_disk_full
 from kiosk.logging_setup import configure_logging
 from vision.plugins import DETECTORS, RECOGNIZERS
-from voice.plugins import ASR_ENGINES
+from voice.plugins import ASR_ENGINES, VAD_ENGINES
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -372,6 +372,24 @@ def cmd_eval_intents(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_eval_endpointing(args: argparse.Namespace) -> int:
+    from voice.assistant import speech_detector
+    from voice.evaluation import endpointing
+    from voice.evaluation.voice_eval import load_transcripts
+    from voice.plugins import VAD_ENGINES
+    from voice.vad import Endpointer
+
+    config = configured(args)
+    detectors = {name: Endpointer(speech_detector(config.voice.model_copy(update={"vad": name}), config.model_access),
+                                  config.voice.end_of_speech_ms) for name in args.vad or VAD_ENGINES.names()}
+    clips = load_transcripts(args.audio, args.transcripts)
+    print(f"end of speech, {len(clips)} real recordings streamed in 0.1 s chunks, 2 s of silence after each "
+          f"(hangover {config.voice.end_of_speech_ms} ms; noise: stand-ins, see voice/evaluation/endpointing.py)")
+    for row in endpointing.evaluate(detectors, clips):
+        print(row.line())
+    return EXIT_OK
+
+
 def cmd_eval_voice(args: argparse.Namespace) -> int:
     from kiosk.stages import voice_assistant
     from voice.asr import build_asr
@@ -401,7 +419,8 @@ def cmd_eval_voice(args: argparse.Namespace) -> int:
                 lines.append(
                     f"  {lang}: intent accuracy {row['correct']}/{row['n']} = {100 * row['accuracy']:.0f}% "
                     f"(off-topic rejected {row['rejected']}/{row['off_topic']}), {metric} {100 * row['error']:.1f}%, "
-                    f"end of speech -> answer median {row['latency_median']:.2f} s, p95 {row['latency_p95']:.2f} s"
+                    f"end of speech -> answer median {row['latency_median']:.2f} s, p95 {row['latency_p95']:.2f} s, "
+                    f"end never found {row['never_ended']}/{row['n']}"
                 )
     print("\n".join(lines))
     return EXIT_OK
@@ -670,6 +689,12 @@ def build_parser(extra_commands: Callable[[argparse._SubParsersAction], None] | 
                    help="repeatable; default all (dev: tuned on; test: held out, never tuned on)")
     e.add_argument("--misses", action="store_true", help="list every question answered wrongly")
     e.set_defaults(func=cmd_eval_intents)
+
+    e = esub.add_parser("endpointing", help="end of speech in quiet and noise, per speech detector")
+    e.add_argument("--audio", type=Path, required=True, help="folder the TSV's file paths are relative to")
+    e.add_argument("--transcripts", type=Path, required=True, help="TSV: file, language, transcript")
+    e.add_argument("--vad", action="append", choices=VAD_ENGINES.names(), help=VAD_ENGINES.describe())
+    e.set_defaults(func=cmd_eval_endpointing)
 
     e = esub.add_parser("voice", help="WER/CER, RTF and intent accuracy")
     e.add_argument("--audio", type=Path, required=True, help="folder the TSV's file paths are relative to")

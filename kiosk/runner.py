@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
 import time
 from collections.abc import Callable
+
+import numpy as np
 
 from hardware.audio import AudioClip
 from hardware.camera import Camera, Frame
@@ -33,6 +36,9 @@ from kiosk.stages import STAGES, Stages
 from voice.tts import TtsError
 
 log = logging.getLogger("kiosk.runner")
+
+# "Speak now": 150 ms at 880 Hz, soft (the cue to talk, for a customer who does not read the screen).
+LISTENING_TONE = AudioClip((6000 * np.sin(2 * np.pi * 880 * np.arange(2400) / 16000)).astype(np.int16), 16000)
 
 # Events the customer or the shopkeeper use to stop whatever the kiosk is doing.
 INTERRUPTING = (ev.Cancel, ev.CallShopkeeper)
@@ -242,6 +248,26 @@ class Runner:
             transitions += self.send(ev.CallShopkeeper(at=self.clock()))
         return transitions
 
+    def listen(self, stop: threading.Event) -> list[Transition]:
+        """A spoken question from the microphone (press-to-talk): a short tone, then as long as the customer speaks,
+        ended by the end of speech, the length cap or ``stop`` (a second press)."""
+        if self.stages.answers is None:
+            return self.send(self._stamp(self._unavailable("answers")[0]))
+        mic = self.devices.microphone
+        mic.open()
+        self._play(LISTENING_TONE)
+        heard = self.stages.answers.listen(mic.stream(), stop)
+        log.info("question heard", extra={"ended": heard.ended, "seconds": round(heard.listened_s, 2)})
+        return self.ask(heard.clip)
+
+    def _play(self, clip: AudioClip) -> None:
+        try:
+            self.devices.speaker.open()
+            self.devices.speaker.play(clip)
+        except DeviceError as exc:
+            # What is said is on screen already; a silent speaker must not interrupt the customer.
+            log.warning("sound not played", extra={"detail": str(exc)})
+
     def _prompt(self, challenge: str) -> None:
         text = prompt_text(challenge, self.journey.data.language or "en")
         log.info("prompted", extra={"prompt": challenge})
@@ -253,11 +279,10 @@ class Runner:
             return
         try:
             clip = self.stages.answers.speak(text, self.journey.data.language or "en")
-            self.devices.speaker.open()
-            self.devices.speaker.play(clip)
-        except (DeviceError, TtsError) as exc:
-            # The answer is on screen already; a silent speaker must not interrupt the customer.
+        except TtsError as exc:
             log.warning("answer not spoken", extra={"detail": str(exc)})
+            return
+        self._play(clip)
 
     def _print_receipt(self, effect: fx.PrintReceipt) -> None:
         data = self.journey.data

@@ -8,7 +8,7 @@ message in the demo): the kiosk never invents a match score, an answer or a cred
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -43,6 +43,8 @@ class MatchStage(Protocol):
 
 class AnswerStage(Protocol):
     def ask(self, clip: AudioClip, language: str | None, values: dict[str, str] | None = None): ...
+
+    def listen(self, chunks: Iterable[AudioClip], stop: threading.Event | None = None): ...
 
     def speak(self, text: str, language: str) -> AudioClip: ...
 

@@ -23,6 +23,7 @@ from cloud.settings import ServiceSettings
 from edge_models.verify import ModelError
 from hardware.audio import AudioClip
 from hardware.errors import DeviceError
+from hardware.microphone import CHUNK_S, clip_then_silence
 from kiosk.cloud_client.errors import CloudError
 from kiosk.cloud_client.registration import register_device
 from kiosk.config import CHECKOUT_ROOT, KioskConfig
@@ -125,6 +126,9 @@ class DemoMicrophone:
         from voice.tts import EspeakTts
 
         return EspeakTts().synthesize(DEMO_QUESTIONS[self.language()], self.language())
+
+    def stream(self, chunk_s: float = CHUNK_S) -> Iterator[AudioClip]:
+        return clip_then_silence(self.record(0).resampled(16000), chunk_s)
 
     def close(self) -> None:
         pass

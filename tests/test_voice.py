@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 import tomllib
 from pathlib import Path
 
@@ -28,7 +29,7 @@ from voice.evaluation.voice_eval import TEST_QUESTIONS, error_rate, load_transcr
 from voice.intents import IntentMatcher, KnowledgeBase
 from voice.normalize import normalize_en, normalize_zh
 from voice.tts import EspeakTts, TtsError
-from voice.vad import Endpointer, add_noise
+from voice.vad import Endpointer, WebRtcDetector, add_noise
 
 AUDIO = DATA_DIR / "audio"
 KB_TEXT = (Path(__file__).resolve().parents[1] / "voice" / "faq.toml").read_text(encoding="utf-8")
@@ -134,7 +135,7 @@ def test_silence_is_not_sent_to_asr(assistant):
 def test_endpointer_finds_the_speech_and_the_end_of_it():
     clip = read_audio_file(AUDIO / "en" / "ps_goforward.wav")
     padded = AudioClip(np.concatenate([np.zeros(8000, np.int16), clip.samples, np.zeros(24000, np.int16)]), 16000)
-    ep = Endpointer(2, 600).endpoint(add_noise(padded, 30))
+    ep = Endpointer(WebRtcDetector(2), 600).endpoint(add_noise(padded, 30))
     assert 0.3 <= ep.start_s <= 1.0
     assert ep.end_s <= 0.5 + clip.duration_s + 0.1
     assert ep.decided_at_s - ep.end_s == pytest.approx(0.6, abs=0.07)
@@ -219,3 +220,94 @@ def test_microphone_device_missing_is_typed():
 
     with pytest.raises(DeviceMissing):
         SoundDeviceMicrophone().open()
+
+
+def test_a_question_longer_than_six_seconds_is_heard_whole_and_answered(assistant, tmp_path, tts):
+    """The live app used to record a fixed 6 s: a longer question was cut off. Now it listens until the speaker
+    stops (the tone first, then the microphone streamed through the endpointer)."""
+    import threading
+
+    from hardware.microphone import ReplayMicrophone
+    from hardware.printer import NoPrinter
+    from hardware.speaker import FileSpeaker
+
+    question = tts.synthesize("Excuse me, I grow rice and sell it at the market every autumn, so I would like to "
+                              "know how much money I could borrow from you this year", "en").resampled(16000)
+    assert question.duration_s > 6.5
+    wav = tmp_path / "long.wav"
+    question.write_wav(wav)
+    speaker = FileSpeaker(tmp_path / "spk")
+    devices = Devices(camera=None, microphone=ReplayMicrophone(wav), speaker=speaker, printer=NoPrinter())
+    runner = Runner(walk_to(State.OFFERS, new_journey()), devices, Stages(answers=assistant))
+    runner.listen(threading.Event())
+    heard = runner.last_answer
+    assert heard.intent == "borrow_limit", heard.transcript
+    assert "this year" in heard.transcript.lower() or "year" in heard.transcript.lower()  # the end was not cut
+    assert len(speaker.played) == 2  # the listening tone, then the answer
+
+
+def test_listening_ends_at_end_of_speech_the_cap_a_tap_or_silence(assistant, tts):
+    import threading
+
+    question = tts.synthesize("How much can I borrow?", "en").resampled(16000)
+    silence = AudioClip(np.zeros(1600, np.int16), 16000)
+
+    def mic(clip):
+        yield from (AudioClip(clip.samples[i : i + 1600], 16000) for i in range(0, len(clip.samples), 1600))
+        while True:
+            yield silence
+
+    heard = assistant.listen(mic(question))
+    assert heard.ended == "end_of_speech" and question.duration_s < heard.listened_s < question.duration_s + 1.2
+    assert assistant.listen(mic(question), None).decided_after_end_s == pytest.approx(0.6, abs=0.15)
+    stop = threading.Event()
+    stop.set()
+    assert assistant.listen(mic(question), stop).ended == "stopped"
+    assert assistant.listen(mic(AudioClip(np.zeros(16000, np.int16), 16000))).ended == "no_speech"
+    long_one = AudioClip(np.tile(question.samples, 8), 16000)  # no pause long enough to end it
+    capped = assistant.listen(mic(long_one))
+    assert capped.ended in ("max_length", "end_of_speech") and capped.listened_s <= assistant.max_question_s + 0.1
+
+
+def test_silero_finds_the_end_of_a_question_in_steady_noise_where_webrtc_does_not(installed_models):
+    from edge_models.access import ModelAccess
+    from voice.assistant import speech_detector
+    from voice.evaluation.endpointing import evaluate
+    from voice.settings import VoiceSettings
+
+    models = ModelAccess((installed_models,))
+    detectors = {n: Endpointer(speech_detector(VoiceSettings(vad=n), models), 600) for n in ("silero", "webrtc")}
+    rows = {r.detector: r for r in evaluate(detectors, load_transcripts(AUDIO, AUDIO / "transcripts.tsv"),
+                                             (("pink", 5.0),))}
+    assert rows["silero"].ended == rows["silero"].clips and rows["webrtc"].ended < rows["webrtc"].clips
+
+
+def test_the_ask_button_shows_listening_and_a_second_press_ends_the_question(assistant, tmp_path):
+
+    from hardware.printer import NoPrinter
+    from hardware.speaker import FileSpeaker
+    from ui.controller import JourneyController
+
+    class SilentMicrophone:  # a customer who presses and then says nothing
+        def open(self):
+            pass
+
+        def stream(self, chunk_s=0.1):
+            while True:
+                time.sleep(chunk_s)
+                yield AudioClip(np.zeros(int(16000 * chunk_s), np.int16), 16000)
+
+    mic = SilentMicrophone()
+    devices = Devices(camera=None, microphone=mic, speaker=FileSpeaker(tmp_path / "spk"), printer=NoPrinter())
+    runner = Runner(walk_to(State.DETAILS, new_journey()), devices, Stages(answers=assistant))
+    views = []
+    controller = JourneyController(runner, mic, lambda f: f(), views.append)
+    done = controller.ask()
+    assert views[-1].listening
+    time.sleep(0.5)
+    assert not done.done()  # still listening
+    t0 = time.monotonic()
+    assert controller.ask() is None  # the second press: stop
+    done.result(timeout=10)
+    assert time.monotonic() - t0 < 1.0 and not views[-1].listening
+    assert runner.last_answer.intent is None and runner.last_answer.transcript == ""

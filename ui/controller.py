@@ -31,14 +31,14 @@ class JourneyController:
         schedule: Callable[[Callable[[], None]], None],
         on_view: Callable[[ViewState], None],
         default_language: str = "zh",
-        question_seconds: float = 6.0,
     ) -> None:
         self.runner = runner
         self.microphone = microphone
         self.schedule = schedule
         self.on_view = on_view
         self.default_language = default_language
-        self.question_seconds = question_seconds
+        self._stop_listening = threading.Event()
+        self._listening = False
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="journey")
         self._pending = 0
         self._lock = threading.Lock()
@@ -60,7 +60,14 @@ class JourneyController:
         if self.idle:
             self.post(ev.Tick())
 
-    def ask(self) -> Future:
+    def ask(self) -> Future | None:
+        """Press to talk; pressed again while listening, the question ends there."""
+        if self._listening:
+            self._stop_listening.set()
+            return None
+        self._stop_listening.clear()
+        self._listening = True
+        self._publish(None)
         return self._submit(self._ask)
 
     @property
@@ -95,18 +102,19 @@ class JourneyController:
         return type(event)(**{**event.__dict__, "at": time.monotonic()})
 
     def _ask(self) -> None:
-        if self.microphone is None:
-            return
         try:
-            self.microphone.open()
-            clip = self.microphone.record(self.question_seconds)
-        except DeviceError as exc:
-            self.runner.send(self._stamp(ev.DeviceFailed(device=exc.device, code=exc.code)))
-            return
-        self.runner.ask(clip)
-        answer = self.runner.last_answer
-        self._answer = answer.text if answer else None
-        self._publish(None)
+            if self.microphone is None:
+                return
+            try:
+                self.runner.listen(self._stop_listening)
+            except DeviceError as exc:
+                self.runner.send(self._stamp(ev.DeviceFailed(device=exc.device, code=exc.code)))
+                return
+            answer = self.runner.last_answer
+            self._answer = answer.text if answer else None
+        finally:
+            self._listening = False
+            self._publish(None)
 
     def _transitioned(self, transition: Transition) -> None:
         if transition.ignored:
@@ -122,5 +130,6 @@ class JourneyController:
 
     def _publish(self, transition: Transition | None) -> None:
         self._last = transition or self._last
-        view = snapshot(self.runner.journey, self._last, self.default_language, self._answer, self._prompt)
+        view = snapshot(self.runner.journey, self._last, self.default_language, self._answer, self._prompt,
+                        self._listening)
         self.schedule(lambda: self.on_view(view))

@@ -78,8 +78,11 @@ class KioskScreen(Screen):
             self.root_box.add_widget(label(view.prompt, 26, color=(1, 0.85, 0.2, 1), size_hint_y=None, height=dp(60)))
         if view.answer:
             self.root_box.add_widget(label(view.answer, 18, color=(0.7, 0.9, 1, 1), size_hint_y=None, height=dp(72)))
+        if view.listening:
+            self.root_box.add_widget(label(tr("listening", lang), 22, color=(0.6, 1, 0.6, 1), size_hint_y=None,
+                                           height=dp(40)))
         if self.customer_bar:
-            self.root_box.add_widget(self.bottom_bar(lang))
+            self.root_box.add_widget(self.bottom_bar(lang, view.listening))
 
     customer_bar = True
 
@@ -89,9 +92,11 @@ class KioskScreen(Screen):
     def content(self, view: ViewState, lang: str) -> None:
         self.root_box.add_widget(Widget())
 
-    def bottom_bar(self, lang: str) -> BoxLayout:
+    def bottom_bar(self, lang: str, listening: bool = False) -> BoxLayout:
         bar = BoxLayout(size_hint_y=None, height=MIN_TOUCH, spacing=dp(8))
-        bar.add_widget(big_button("? " + tr("ask", lang), "ask", self.ask))
+        # The same button starts a question and, while listening, ends it (the endpointer usually does first).
+        ask = "■ " + tr("listening_stop", lang) if listening else "? " + tr("ask", lang)
+        bar.add_widget(big_button(ask, "ask", self.ask, (0.1, 0.5, 0.2, 1) if listening else ACCENT))
         bar.add_widget(big_button("☎ " + tr("help", lang), "help", lambda: self.post(ev.CallShopkeeper()), WARN))
         bar.add_widget(big_button("✖ " + tr("cancel", lang), "cancel", lambda: self.post(ev.Cancel()), (0.5, 0.1, 0.1, 1)))
         return bar

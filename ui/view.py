@@ -26,10 +26,11 @@ class ViewState:
     queued: bool = False
     answer: str | None = None
     prompt: str | None = None
+    listening: bool = False  # a question is being recorded: the ask button stops it
 
 
 def snapshot(journey: Journey, transition: Transition | None, default_language: str,
-             answer: str | None = None, prompt: str | None = None) -> ViewState:
+             answer: str | None = None, prompt: str | None = None, listening: bool = False) -> ViewState:
     d = journey.data
     show = next((e for e in reversed(transition.effects) if isinstance(e, fx.ShowScreen)), None) if transition else None
     return ViewState(
@@ -48,4 +49,5 @@ def snapshot(journey: Journey, transition: Transition | None, default_language: 
         queued=d.application_queued,
         answer=answer,
         prompt=prompt,
+        listening=listening,
     )

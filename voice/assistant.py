@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from edge_models.access import ModelAccess
 from hardware.audio import AudioClip
 from voice.asr import SpeechRecognizer, build_asr
 from voice.intents import IntentMatcher, KnowledgeBase, Wording
+from voice.listen import Heard, listen
+from voice.plugins import VAD_ENGINES
 from voice.settings import VoiceSettings
 from voice.tts import EspeakTts
-from voice.vad import Endpointer
+from voice.vad import Endpointer, SpeechDetector
 
 ASR_RATE = 16000
 
@@ -28,6 +32,15 @@ class Answer:
     total_seconds: float  # from having the audio to having the answer text
 
 
+def speech_detector(v: VoiceSettings, models: ModelAccess) -> SpeechDetector:
+    from edge_models.loader import verified_model_path
+
+    plugin = VAD_ENGINES[v.vad]
+    model = plugin.options.get("model")
+    path = None if model is None else verified_model_path(model, models.dirs, models.allow_noncommercial)
+    return plugin.load().create(plugin, path, v.vad_aggressiveness)
+
+
 class VoiceAssistant:
     def __init__(
         self,
@@ -35,11 +48,13 @@ class VoiceAssistant:
         matcher: IntentMatcher,
         endpointer: Endpointer,
         tts: EspeakTts | None = None,
+        max_question_s: float = 10.0,
     ) -> None:
         self.engines = engines  # language -> engine; "auto" -> a multilingual engine with language ID
         self.matcher = matcher
         self.endpointer = endpointer
         self.tts = tts
+        self.max_question_s = max_question_s
 
     @classmethod
     def from_settings(cls, v: VoiceSettings, models: ModelAccess, wording: Wording) -> VoiceAssistant:
@@ -52,9 +67,14 @@ class VoiceAssistant:
         return cls(
             engines,
             IntentMatcher(wording, kb, v.intent_threshold),
-            Endpointer(v.vad_aggressiveness, v.end_of_speech_ms),
+            Endpointer(speech_detector(v, models), v.end_of_speech_ms),
             EspeakTts(v.tts_rate_wpm),
+            v.max_question_s,
         )
+
+    def listen(self, chunks: Iterable[AudioClip], stop: threading.Event | None = None) -> Heard:
+        """A question from a live microphone, ended by the endpointer (or the cap, or a tap on stop)."""
+        return listen(chunks, self.endpointer, self.max_question_s, stop)
 
     def ask(self, clip: AudioClip, language: str | None, values: dict[str, str] | None = None) -> Answer:
         t0 = time.perf_counter()

@@ -19,3 +19,8 @@ ASR_ENGINES = Registry("ASR engine", {
 
 def understands(language: str):
     return lambda plugin: language in plugin.languages
+
+VAD_ENGINES = Registry("speech detector", {
+    "silero": Plugin("voice.vad:SileroDetector", "Silero VAD v6 (neural; holds in shop noise)", {"model": "silero_vad"}),
+    "webrtc": Plugin("voice.vad:WebRtcDetector", "webrtcvad (no model; fails in steady noise)"),
+})

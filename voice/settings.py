@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from voice.plugins import ASR_ENGINES, understands
+from voice.plugins import ASR_ENGINES, VAD_ENGINES, understands
 
 EnglishEngine = ASR_ENGINES.choice(understands("en"))
 MandarinEngine = ASR_ENGINES.choice(understands("zh"))
+SpeechDetectorName = VAD_ENGINES.choice()
 
 
 class VoiceSettings(BaseModel):
@@ -16,7 +17,8 @@ class VoiceSettings(BaseModel):
     engine_en: EnglishEngine = "whisper_tiny_en"
     engine_zh: MandarinEngine = "whisper_base"  # today the only offline Mandarin engine available
     intent_threshold: float = Field(70.0, ge=0, le=100)  # below: "I didn't understand", never a guess
-    vad_aggressiveness: int = Field(2, ge=0, le=3)
+    vad: SpeechDetectorName = "silero"  # end of speech; webrtc never ends a question in steady shop noise
+    vad_aggressiveness: int = Field(2, ge=0, le=3)  # webrtc only
     end_of_speech_ms: int = Field(600, ge=150, le=3000)
     max_question_s: float = Field(10.0, ge=1, le=60)
     tts_rate_wpm: int = Field(150, ge=80, le=300)

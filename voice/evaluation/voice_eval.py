@@ -81,12 +81,11 @@ def synthesize_questions(tts: EspeakTts) -> list[tuple[str, str, str, AudioClip]
 def faq_eval(assistant: VoiceAssistant, questions, snr_db: float | None) -> dict:
     per_lang: dict[str, dict] = {}
     for language, expected, text, clip in questions:
-        audio = add_noise(clip, snr_db, seed=len(text)) if snr_db is not None else clip
+        # The SNR is measured over the speech itself, not over the silence around it.
+        audio = add_noise(clip, snr_db, len(text), assistant.endpointer) if snr_db is not None else clip
         ep = assistant.endpointer.endpoint(audio)
         answer = assistant.ask(audio, language)
-        # End of speech -> answer text: the endpointer's wait after the last speech frame, plus processing.
-        wait = (ep.decided_at_s - ep.end_s) if ep.decided_at_s is not None and ep.end_s is not None else 0.0
-        row = per_lang.setdefault(language, {"n": 0, "correct": 0, "off_topic": 0, "rejected": 0,
+        row = per_lang.setdefault(language, {"n": 0, "correct": 0, "off_topic": 0, "rejected": 0, "never_ended": 0,
                                              "latency": [], "refs": [], "hyps": []})
         row["n"] += 1
         want = None if expected == "none" else expected
@@ -97,12 +96,17 @@ def faq_eval(assistant: VoiceAssistant, questions, snr_db: float | None) -> dict
         else:
             row["refs"].append(text)
             row["hyps"].append(answer.transcript)
-        row["latency"].append(wait + answer.total_seconds)
+        # End of speech -> answer text: the endpointer's wait after the last speech frame, plus processing. A
+        # question whose end was never found is counted as such (a live kiosk would wait for the length cap).
+        if ep.decided_at_s is None or ep.end_s is None:
+            row["never_ended"] += 1
+        else:
+            row["latency"].append(ep.decided_at_s - ep.end_s + answer.total_seconds)
     for language, row in per_lang.items():
         row["accuracy"] = row["correct"] / row["n"]
         row["error"] = error_rate(row["refs"], row["hyps"], language)
-        row["latency_median"] = float(np.median(row["latency"]))
-        row["latency_p95"] = float(np.percentile(row["latency"], 95))
+        row["latency_median"] = float(np.median(row["latency"])) if row["latency"] else float("nan")
+        row["latency_p95"] = float(np.percentile(row["latency"], 95)) if row["latency"] else float("nan")
     return per_lang
 
 
