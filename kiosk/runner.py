@@ -32,6 +32,7 @@ from kiosk.journey import events as ev
 from kiosk.journey.machine import Journey, JourneyLimits, Transition
 from kiosk.journey.prompts import prompt_text
 from kiosk.journey.states import DEFAULT_TIMEOUTS_S, State
+from kiosk.spoken import screen_speech
 from kiosk.stages import STAGES, Stages
 from voice.tts import TtsError
 
@@ -130,6 +131,10 @@ class Runner:
         self.prompt_listeners: list[Callable[[str, str], None]] = [on_prompt] if on_prompt else []
         self.last_answer = None  # the latest voice answer (transcript, intent, text) for the screen
         self._camera_open = False
+        self._speech: list[tuple[str, str, bool]] = []  # (text, language, protected) said at the next flush
+        self._last_speech: AudioClip | None = None
+        self._protected_until = 0.0
+        self._speaker_lock = threading.Lock()
 
     def interrupt(self) -> None:
         """From any thread: stop the running stage now (see the module's note)."""
@@ -148,6 +153,7 @@ class Runner:
                 listener(transition)
             for effect in transition.effects:
                 queue.extend(self._stamp(e) for e in self._execute(effect))
+        self._flush_speech()
         return transitions
 
     def _stamp(self, event: ev.Event) -> ev.Event:
@@ -178,8 +184,10 @@ class Runner:
 
     def _run(self, effect: fx.Effect) -> list[ev.Event]:
         stage, handler = EFFECTS[type(effect)]
-        if stage is not None and getattr(self.stages, stage) is None:
-            return self._unavailable(stage)
+        if stage is not None:
+            self._flush_speech()  # what the screen says is heard while the stage works, not after it
+            if getattr(self.stages, stage) is None:
+                return self._unavailable(stage)
         return handler(self, effect) or []
 
     # One method per effect, each named for what it does; EFFECTS (below the class) maps effects to them.
@@ -209,10 +217,15 @@ class Runner:
             self._camera_open = False
 
     def _show_answer(self, effect: fx.ShowAnswer) -> None:
-        self._say(effect.text)
+        # A scam warning is said in full: a tap on the screen does not cut it short.
+        self._say(effect.text, protect=bool(effect.intent) and effect.intent.startswith("scam_"))
 
     def _speak(self, effect: fx.Speak) -> None:
         self._say(spoken_text(effect, self.journey.data.language or "en"))
+
+    def _show_screen(self, effect: fx.ShowScreen) -> None:
+        for text, language in screen_speech(effect, self.journey.data):
+            self._say(text, language)
 
     def _record_consent(self, effect: fx.RecordConsent) -> None:
         log.info("consent recorded", extra={"text_version": effect.text_version, "lang": effect.language})
@@ -228,7 +241,7 @@ class Runner:
         self._audit("system", "session_end", effect.summary)
 
     def _nothing(self, _effect: fx.Effect) -> None:
-        """For the screen (ShowScreen) or done inside the journey itself (WipeBiometrics)."""
+        """Done inside the journey itself (WipeBiometrics)."""
 
     def _audit(self, actor: str, action: str, detail: dict) -> None:
         if self.audit is not None:
@@ -255,15 +268,16 @@ class Runner:
             return self.send(self._stamp(self._unavailable("answers")[0]))
         mic = self.devices.microphone
         mic.open()
-        self._play(LISTENING_TONE)
+        self._play(LISTENING_TONE, wait=True)
         heard = self.stages.answers.listen(mic.stream(), stop)
         log.info("question heard", extra={"ended": heard.ended, "seconds": round(heard.listened_s, 2)})
         return self.ask(heard.clip)
 
-    def _play(self, clip: AudioClip) -> None:
+    def _play(self, clip: AudioClip, wait: bool = False) -> None:
         try:
-            self.devices.speaker.open()
-            self.devices.speaker.play(clip)
+            with self._speaker_lock:
+                self.devices.speaker.open()
+                self.devices.speaker.play(clip, wait=wait)
         except DeviceError as exc:
             # What is said is on screen already; a silent speaker must not interrupt the customer.
             log.warning("sound not played", extra={"detail": str(exc)})
@@ -273,16 +287,46 @@ class Runner:
         log.info("prompted", extra={"prompt": challenge})
         for listener in self.prompt_listeners:
             listener(challenge, text)
+        self._say(text)
+        self._flush_speech()  # a capture is running: the instruction is needed now
 
-    def _say(self, text: str) -> None:
-        if not text or self.stages.answers is None:
+    # ---- speech: everything said for one step is joined and played once, without holding up the journey ----
+
+    def _say(self, text: str, language: str | None = None, protect: bool = False) -> None:
+        if text:
+            self._speech.append((text, language or self.journey.data.language or "en", protect))
+
+    def _flush_speech(self) -> None:
+        speech, self._speech = self._speech, []
+        if not speech or self.stages.answers is None:
             return
-        try:
-            clip = self.stages.answers.speak(text, self.journey.data.language or "en")
-        except TtsError as exc:
-            log.warning("answer not spoken", extra={"detail": str(exc)})
+        clips = []
+        for text, language, _ in speech:
+            try:
+                clips.append(self.stages.answers.speak(text, language))
+            except TtsError as exc:
+                log.warning("text not spoken", extra={"detail": str(exc)})
+        if not clips:
             return
+        rate = clips[0].sample_rate
+        pause = np.zeros(rate * 2 // 5, np.int16)
+        samples = [part for c in clips for part in (c.resampled(rate).samples, pause)][:-1]
+        clip = AudioClip(np.concatenate(samples), rate)
+        self._last_speech = clip
+        if any(protect for *_, protect in speech):
+            self._protected_until = time.monotonic() + clip.duration_s
         self._play(clip)
+
+    def repeat(self) -> None:
+        """"Say it again": what was said last, from the start."""
+        if self._last_speech is not None:
+            self._play(self._last_speech)
+
+    def hush(self) -> None:
+        """From any thread: the customer tapped, so the kiosk stops talking (not during a scam warning)."""
+        if time.monotonic() >= self._protected_until:
+            with self._speaker_lock:
+                self.devices.speaker.stop()
 
     def _print_receipt(self, effect: fx.PrintReceipt) -> None:
         data = self.journey.data
@@ -312,6 +356,6 @@ EFFECTS: dict[type[fx.Effect], tuple[str | None, Callable[[Runner, fx.Effect], l
     fx.RecordConsent: (None, Runner._record_consent),
     fx.NotifyShopkeeper: (None, Runner._notify_shopkeeper),
     fx.SessionEnded: (None, Runner._session_ended),
-    fx.ShowScreen: (None, Runner._nothing),
+    fx.ShowScreen: (None, Runner._show_screen),
     fx.WipeBiometrics: (None, Runner._nothing),
 }

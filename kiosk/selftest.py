@@ -63,7 +63,7 @@ def _speaker(devices: Devices) -> CheckResult:
     spk = devices.speaker
     spk.open()
     try:
-        spk.play(AudioClip(tone, rate))
+        spk.play(AudioClip(tone, rate), wait=True)
     finally:
         spk.close()
     return CheckResult("speaker", True, "played a 440 Hz tone")

@@ -163,6 +163,8 @@ def test_id_problems_are_spoken_in_the_customers_language(devices, stage, spoken
     voice = RecordingVoice()
     runner = Runner(new_journey(id_attempts=5), devices(), Stages(id_capture=stage, answers=voice), clock=clock())
     runner.send(ev.StartPressed())
+    assert [lang for _, lang in voice.said] == ["zh", "en"]  # nobody has chosen yet: the language screen says both
+    voice.said.clear()
     runner.send(ev.LanguageChosen(language="zh"))
     runner.send(ev.ConsentGiven(agreed=True))
     said = " ".join(text for text, _ in voice.said)

@@ -73,7 +73,8 @@ class KioskApp(App):
         self.manager = ScreenManager(transition=NoTransition())
         for cls in SCREENS:
             extra = {"preview": self.preview} if issubclass(cls, CameraScreen) else {}
-            self.manager.add_widget(cls(self.controller.post, self.controller.ask, **extra))
+            self.manager.add_widget(cls(self.controller.post, self.controller.ask, repeat=self.controller.repeat,
+                                        **extra))
         Window.bind(on_touch_down=self._corner_gesture, on_keyboard=self._swallow_escape,
                     on_request_close=self._refuse_close)
         self._clocks = [

@@ -51,20 +51,26 @@ class JourneyController:
     # ---- called from the UI thread ------------------------------------------------------------------------
 
     def post(self, event: ev.Event) -> Future:
+        self.runner.hush()  # a tap on anything stops the kiosk talking (barge-in)
         if isinstance(event, INTERRUPTING):  # now, not after the busy stage: it stops at its next frame
             self.runner.interrupt()
         return self._submit(lambda: self.runner.send(self._stamp(event)))
 
     def tick(self) -> None:
         """Clock ticks are dropped while work is queued: a slow stage must not build up a backlog."""
-        if self.idle:
-            self.post(ev.Tick())
+        if self.idle:  # not through post(): a tick is not a tap, it must not silence the kiosk
+            self._submit(lambda: self.runner.send(self._stamp(ev.Tick())))
+
+    def repeat(self) -> None:
+        """"Say it again" (at once, even while a stage works: playing does not wait for the worker)."""
+        self.runner.repeat()
 
     def ask(self) -> Future | None:
         """Press to talk; pressed again while listening, the question ends there."""
         if self._listening:
             self._stop_listening.set()
             return None
+        self.runner.hush()
         self._stop_listening.clear()
         self._listening = True
         self._publish(None)

@@ -56,9 +56,9 @@ class KioskScreen(Screen):
 
     state = ""
 
-    def __init__(self, post: Post, ask: Callable[[], None], **kw) -> None:
+    def __init__(self, post: Post, ask: Callable[[], None], repeat: Callable[[], None] = lambda: None, **kw) -> None:
         super().__init__(name=self.state, **kw)
-        self.post, self.ask = post, ask
+        self.post, self.ask, self.repeat = post, ask, repeat
         with self.canvas.before:
             Color(*BG)
             self._bg = Rectangle(pos=self.pos, size=self.size)
@@ -97,6 +97,7 @@ class KioskScreen(Screen):
         # The same button starts a question and, while listening, ends it (the endpointer usually does first).
         ask = "■ " + tr("listening_stop", lang) if listening else "? " + tr("ask", lang)
         bar.add_widget(big_button(ask, "ask", self.ask, (0.1, 0.5, 0.2, 1) if listening else ACCENT))
+        bar.add_widget(big_button("↻ " + tr("say_again", lang), "say_again", self.repeat))
         bar.add_widget(big_button("☎ " + tr("help", lang), "help", lambda: self.post(ev.CallShopkeeper()), WARN))
         bar.add_widget(big_button("✖ " + tr("cancel", lang), "cancel", lambda: self.post(ev.Cancel()), (0.5, 0.1, 0.1, 1)))
         return bar

@@ -1,0 +1,74 @@
+"""What the kiosk says when a screen appears, in the customer's language: every customer screen has a spoken
+version, because most customers read little. Amounts, rates and references are read the way people say them
+(5,297.28 -> 五千二百九十七元二角八分; 10.8% -> 百分之十点八; a reference one character at a time)."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+import cn2an
+
+from kiosk.i18n import tr
+from kiosk.journey import effects as fx
+from kiosk.journey.session import SessionData
+
+DIGITS_ZH = "零一二三四五六七八九"
+
+
+def say_money(amount: float, language: str) -> str:
+    cents = int((Decimal(str(amount)) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    yuan, jiao, fen = cents // 100, cents // 10 % 10, cents % 10
+    if language == "zh":
+        words = f"{cn2an.an2cn(str(yuan), 'low')}元"
+        if jiao:
+            words += f"{DIGITS_ZH[jiao]}角"
+        if fen:
+            words += ("零" if not jiao else "") + f"{DIGITS_ZH[fen]}分"
+        return words
+    return f"{yuan:,} yuan" + (f" and {jiao * 10 + fen} fen" if jiao or fen else "")
+
+
+def say_rate(rate: float, language: str) -> str:
+    percent = f"{Decimal(str(rate)) * 100:.2f}".rstrip("0").rstrip(".")
+    return f"百分之{cn2an.an2cn(percent, 'low')}" if language == "zh" else f"{percent} percent"
+
+
+def say_reference(reference: str, language: str) -> str:
+    """One character at a time, so it can be written down (digits as words in Mandarin)."""
+    if language == "zh":
+        return "，".join("杠" if c == "-" else DIGITS_ZH[int(c)] if c.isdigit() else c for c in reference)
+    return ", ".join("dash" if c == "-" else c for c in reference)
+
+
+def offers_speech(data: SessionData, language: str) -> str:
+    parts = []
+    if data.estimate is not None:
+        parts.append(tr("spoken.limit", language, limit=say_money(data.estimate.limit, language)))
+    if not data.offers:
+        return " ".join([*parts, tr("screen.no_offers", language)])
+    for i, o in enumerate(data.offers[:3], start=1):
+        parts.append(tr("spoken.offer", language, n=i, lender=o.lender, amount=say_money(o.amount, language),
+                        term=o.term_months, monthly=say_money(o.monthly_payment, language),
+                        total=say_money(o.total_repayable, language), apr=say_rate(o.apr, language)))
+    parts.append(tr("spoken.offers_choose", language))
+    return " ".join(parts)
+
+
+def screen_speech(effect: fx.ShowScreen, data: SessionData) -> list[tuple[str, str]]:
+    """(text, language) to say for a screen, in order; nothing for screens the journey speaks itself (consent,
+    handoff: their Speak effects) or that no customer is at (attract)."""
+    language = data.language or "en"
+    screen = effect.screen
+    if screen == "language":  # nobody has chosen yet: both languages, Mandarin first
+        return [(tr("spoken.language", lang), lang) for lang in ("zh", "en")]
+    if screen == "offers":
+        return [(offers_speech(data, language), language)]
+    if screen == "confirmation" and effect.params.get("reference"):
+        key = "spoken.queued" if data.application_queued else "spoken.sent"
+        return [(tr(key, language, reference=say_reference(effect.params["reference"], language)), language)]
+    if screen == "error":
+        text = tr(effect.message or "error.default", language, **effect.params)
+        return [(text if text != effect.message else tr("error.default", language), language)]
+    key = f"spoken.{screen}"
+    text = tr(key, language)
+    return [] if text == key else [(text, language)]

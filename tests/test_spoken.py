@@ -1,0 +1,103 @@
+"""Every customer screen is spoken, in the customer's language; amounts and rates as people say them; a tap stops
+the kiosk talking, except during a scam warning; "say it again" repeats."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from hardware.audio import read_audio_file
+from hardware.printer import NoPrinter
+from hardware.speaker import FileSpeaker
+from kiosk.devices import Devices
+from kiosk.journey import effects as fx
+from kiosk.journey import events as ev
+from kiosk.journey.session import CreditEstimate, OfferSummary, SessionData
+from kiosk.journey.states import CUSTOMER_STATES, State
+from kiosk.runner import Runner
+from kiosk.spoken import say_money, say_rate, say_reference, screen_speech
+from kiosk.stages import Stages
+from tests.journey_helpers import FORWARD, new_journey, walk_to
+from voice.tts import EspeakTts
+
+SPOKEN_BY_THE_JOURNEY = {State.CONSENT, State.HANDOFF}  # their own Speak effects read them
+
+
+def test_amounts_rates_and_references_are_read_as_people_say_them():
+    assert say_money(5297.28, "zh") == "五千二百九十七元二角八分"
+    assert say_money(5000, "zh") == "五千元" and say_money(1000.05, "zh") == "一千元零五分"
+    assert say_money(441.44, "en") == "441 yuan and 44 fen" and say_money(20000, "en") == "20,000 yuan"
+    assert say_rate(0.108, "zh") == "百分之十点八" and say_rate(0.1512, "zh") == "百分之十五点一二"
+    assert say_rate(0.108, "en") == "10.8 percent"
+    assert say_reference("01-0005P", "zh") == "零，一，杠，零，零，零，五，P"
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_every_customer_screen_has_spoken_words_in_both_languages(language):
+    data = SessionData(session_id="s", started_at=0, language=language)
+    data.estimate = CreditEstimate(5000, "CNY", "B")
+    data.offers = (OfferSummary("p:12", 5000.0, 12, 0.108, 441.44, 5297.28, lender="County Bank", fee=0.0),)
+    for state in sorted(CUSTOMER_STATES - SPOKEN_BY_THE_JOURNEY, key=lambda s: s.value):
+        params = {"reference": "01-0005P"} if state is State.CONFIRMATION else {}
+        message = "error.network" if state is State.ERROR else None
+        speech = screen_speech(fx.ShowScreen(state.value, message, params), data)
+        assert speech and all(text and "spoken." not in text and "{" not in text for text, _ in speech), state
+    offers = screen_speech(fx.ShowScreen("offers"), data)[0][0]
+    expected = ("五千元", "四百四十一元四角四分", "五千二百九十七元二角八分", "百分之十点八") if language == "zh" else \
+        ("5,000 yuan", "441 yuan and 44 fen", "5,297 yuan and 28 fen", "10.8 percent")
+    assert all(words in offers for words in expected), offers
+
+
+def test_the_journey_speaks_consent_and_handoff_itself():
+    transitions = [t for _, t in _walk()]
+    consent = next(t for t in transitions if t.state is State.CONSENT)
+    assert fx.Speak("consent.read") in consent.effects
+
+
+def _walk():
+    j = new_journey()
+    for state, event in FORWARD[:3]:
+        yield state, j.handle(event)
+
+
+class Voice:
+    def __init__(self) -> None:
+        self.tts = EspeakTts()
+
+    def speak(self, text, language):
+        return self.tts.synthesize(text, language)
+
+
+def _runner(tmp_path, state=State.OFFERS):
+    speaker = FileSpeaker(tmp_path / "spk")
+    devices = Devices(camera=None, microphone=None, speaker=speaker, printer=NoPrinter())
+    return Runner(walk_to(state, new_journey()), devices, Stages(answers=Voice())), speaker
+
+
+def test_a_tap_stops_the_talking_but_not_a_scam_warning(tmp_path):
+    runner, speaker = _runner(tmp_path)
+    runner.send(ev.QuestionAnswered(intent="interest_fees", confidence=0.9, text="Every offer shows the APR."))
+    assert len(speaker.played) == 1
+    runner.hush()
+    assert speaker.stopped == 1
+    runner.send(ev.QuestionAnswered(intent="scam_upfront_fee", confidence=0.96,
+                                    text="Warning: that is a scam. Do not pay. Tell the shopkeeper."))
+    runner.hush()
+    assert speaker.stopped == 1  # said in full
+    time.sleep(read_audio_file(speaker.played[-1]).duration_s + 0.1)
+    runner.hush()
+    assert speaker.stopped == 2  # once it is over, taps silence again
+
+
+def test_say_it_again_repeats_what_was_said_last(tmp_path):
+    runner, speaker = _runner(tmp_path, State.DETAILS)
+    runner.send(ev.QuestionAnswered(intent="repayment", confidence=0.9, text="You repay the same amount every month."))
+    runner.repeat()
+    assert len(speaker.played) == 2 and speaker.played[0].read_bytes() == speaker.played[1].read_bytes()
+
+
+def test_everything_said_in_one_step_is_one_sound(tmp_path):
+    runner, speaker = _runner(tmp_path, State.ATTRACT)
+    runner.send(ev.StartPressed())  # the language screen: Mandarin, then English, joined
+    assert len(speaker.played) == 1
