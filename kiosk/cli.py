@@ -21,7 +21,7 @@ from kiosk.config import ConfigError, KioskConfig, load_config
 from kiosk.disk import is_disk_full
 from kiosk.logging_setup import configure_logging
 from vision.plugins import DETECTORS, RECOGNIZERS
-from voice.plugins import ASR_ENGINES, VAD_ENGINES
+from voice.plugins import ASR_ENGINES, TTS_ENGINES, VAD_ENGINES
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -390,6 +390,53 @@ def cmd_eval_endpointing(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def spoken_texts(language: str) -> dict[str, str]:
+    """Every fixed text the kiosk says in ``language``, by catalogue key (screens, prompts, hints, handoffs,
+    consent, answers)."""
+    from kiosk.i18n import catalog
+
+    def walk(node: dict, prefix: str) -> dict[str, str]:
+        out = {}
+        for k, v in node.items():
+            out |= walk(v, f"{prefix}{k}.") if isinstance(v, dict) else {prefix + k: v} if "{" not in v else {}
+        return out
+
+    table = catalog(language)
+    return {k: v for section in ("spoken", "prompt", "hint", "handoff", "answer") for k, v in
+            walk(table[section], f"{section}.").items()} | {"consent.read": table["consent"]["read"]}
+
+
+def cmd_eval_tts(args: argparse.Namespace) -> int:
+    from edge_models.access import ModelAccess
+    from kiosk.spoken import say_money, say_rate
+    from voice.asr import build_asr
+    from voice.assistant import build_tts
+    from voice.evaluation import tts_eval
+
+    config = configured(args)
+    voice = config.voice.model_copy(update={"tts_zh": args.tts_zh or config.voice.tts_zh})
+    # Measuring a non-commercial voice is allowed here (nothing is shipped by it); the kiosk itself still asks
+    # for license_policy = "allow_noncommercial" before it speaks with one.
+    tts = build_tts(voice, ModelAccess(config.model_dirs, allow_noncommercial=True))
+    engines = {"zh": config.voice.engine_zh, "en": config.voice.engine_en}
+    for language in args.lang or ["zh", "en"]:
+        engine = build_asr(engines[language], config.model_dirs, config.voice.threads)
+        metric = "CER" if language == "zh" else "WER"
+        texts = spoken_texts(language)
+        if args.limit:
+            texts = dict(list(texts.items())[: args.limit])
+        rows = tts_eval.round_trips(tts, engine, texts, language)
+        numbers = {f"amount {a}": say_money(a, language) for a in (5297.28, 441.44, 20000, 1000.05, 88.0)}
+        numbers |= {f"rate {r}": say_rate(r, language) for r in (0.108, 0.1512, 0.2516)}
+        number_rows = tts_eval.round_trips(tts, engine, numbers, language)
+        print(f"{language}: voice {tts.voice(language)} -> {engine.name}: round-trip {metric} over {len(rows)} "
+              f"fixed texts {100 * tts_eval.overall(rows, language):.1f}%; amounts and rates read back exactly "
+              f"{sum(r.exact for r in number_rows)}/{len(number_rows)}")
+        for r in sorted(rows + number_rows, key=lambda r: -r.error)[: args.worst]:
+            print(f"  {100 * r.error:6.1f}%  {r.key:<32} said {r.text[:40]!r} heard {r.heard[:40]!r}")
+    return EXIT_OK
+
+
 def cmd_eval_voice(args: argparse.Namespace) -> int:
     from kiosk.stages import voice_assistant
     from voice.asr import build_asr
@@ -695,6 +742,13 @@ def build_parser(extra_commands: Callable[[argparse._SubParsersAction], None] | 
     e.add_argument("--transcripts", type=Path, required=True, help="TSV: file, language, transcript")
     e.add_argument("--vad", action="append", choices=VAD_ENGINES.names(), help=VAD_ENGINES.describe())
     e.set_defaults(func=cmd_eval_endpointing)
+
+    e = esub.add_parser("tts", help="round-trip error of the kiosk's own voice: every fixed text, amounts, rates")
+    e.add_argument("--lang", action="append", choices=["zh", "en"])
+    e.add_argument("--worst", type=int, default=8, help="how many of the worst texts to list")
+    e.add_argument("--limit", type=int, help="only the first N fixed texts (a quick look)")
+    e.add_argument("--tts-zh", choices=TTS_ENGINES.names(), help="the Mandarin voice to measure (default: the config's)")
+    e.set_defaults(func=cmd_eval_tts)
 
     e = esub.add_parser("voice", help="WER/CER, RTF and intent accuracy")
     e.add_argument("--audio", type=Path, required=True, help="folder the TSV's file paths are relative to")

@@ -4,6 +4,7 @@ version, because most customers read little. Amounts, rates and references are r
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal
 
 import cn2an
@@ -19,7 +20,8 @@ def say_money(amount: float, language: str) -> str:
     cents = int((Decimal(str(amount)) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
     yuan, jiao, fen = cents // 100, cents // 10 % 10, cents % 10
     if language == "zh":
-        words = f"{cn2an.an2cn(str(yuan), 'low')}元"
+        # 两, not 二, before 千 and 万 at the start: "两万元" is what people say.
+        words = re.sub(r"^二(?=[千万])", "两", cn2an.an2cn(str(yuan), "low")) + "元"
         if jiao:
             words += f"{DIGITS_ZH[jiao]}角"
         if fen:

