@@ -446,11 +446,14 @@ def cmd_eval_voice(args: argparse.Namespace) -> int:
     config = configured(args)
     phrases = KnowledgeBase().phrases("en")
     names = args.engine or ASR_ENGINES.names(lambda p: p.options.get("mode") != "grammar")
-    engines, lines = {}, ["engine                 load s   RSS +MB"]
+    from voice.evaluation.footprint import measure
+
+    engines, lines = {}, ["engine (each in its own process)  load s   RSS MB  (+MB for the engine)"]
     for name in names:
-        engine, seconds, rss = ve.load_stats(lambda n=name: build_asr(n, config.model_dirs, config.voice.threads, phrases))
-        engines[name] = engine
-        lines.append(f"{name:<22} {seconds:>6.2f} {rss:>9.0f}")
+        cost = measure(name, list(config.model_dirs), config.voice.threads)
+        lines.append(f"{name:<33} {cost['seconds']:>6.2f} {cost['rss_mb']:>8.0f}  "
+                     f"(+{cost['rss_mb'] - cost['rss_before_mb']:.0f})")
+        engines[name] = build_asr(name, config.model_dirs, config.voice.threads, phrases)
     clips = ve.load_transcripts(args.audio, args.transcripts)
     lines.append("REAL recordings")
     for row in ve.real_eval(engines, clips):

@@ -311,3 +311,13 @@ def test_the_ask_button_shows_listening_and_a_second_press_ends_the_question(ass
     done.result(timeout=10)
     assert time.monotonic() - t0 < 1.0 and not views[-1].listening
     assert runner.last_answer.intent is None and runner.last_answer.transcript == ""
+
+
+def test_each_engine_is_weighed_in_a_process_of_its_own(installed_models):
+    from voice.evaluation.footprint import measure
+
+    tiny = measure("whisper_tiny_en", [installed_models])
+    sphinx = measure("pocketsphinx_lm", [installed_models])
+    # Each number is that engine's own: a second engine no longer shows "+0 MB" behind the first one's peak.
+    assert tiny["rss_mb"] - tiny["rss_before_mb"] > 20 and sphinx["rss_mb"] - sphinx["rss_before_mb"] > 5
+    assert tiny["seconds"] > 0 and sphinx["rss_before_mb"] > 0

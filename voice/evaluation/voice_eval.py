@@ -5,8 +5,6 @@ separately: espeak's robotic voice is no stand-in for a villager's speech."""
 from __future__ import annotations
 
 import csv
-import resource
-import time
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,10 +106,3 @@ def faq_eval(assistant: VoiceAssistant, questions, snr_db: float | None) -> dict
         row["latency_median"] = float(np.median(row["latency"])) if row["latency"] else float("nan")
         row["latency_p95"] = float(np.percentile(row["latency"], 95)) if row["latency"] else float("nan")
     return per_lang
-
-
-def load_stats(factory) -> tuple[object, float, float]:
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    t0 = time.perf_counter()
-    obj = factory()
-    return obj, time.perf_counter() - t0, (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
