@@ -341,15 +341,27 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _ask_text(args: argparse.Namespace, config: KioskConfig) -> int:
-    """The same answer path as a spoken question, from its text (no audio, no ASR model loaded)."""
+def text_matcher(config: KioskConfig):
+    """The kiosk's intent matcher with its own wording: what a spoken question goes through after ASR."""
     from kiosk.i18n import answer_text
     from voice.intents import IntentMatcher
 
+    return IntentMatcher(answer_text, threshold=config.voice.intent_threshold)
+
+
+def held_out_intents(config: KioskConfig, name: str, misses: bool = False) -> list[str]:
+    from voice.evaluation import intents_eval as ie
+
+    return ie.format_scores(f"{name} ({ie.SETS[name].name})",
+                            ie.evaluate(text_matcher(config), ie.load_questions(ie.SETS[name])), misses)
+
+
+def _ask_text(args: argparse.Namespace, config: KioskConfig) -> int:
+    """The same answer path as a spoken question, from its text (no audio, no ASR model loaded)."""
     if args.lang is None:
         print("kiosk: --text needs --lang (the language cannot be detected without audio)", file=sys.stderr)
         return EXIT_USAGE
-    match = IntentMatcher(answer_text, threshold=config.voice.intent_threshold).match(args.text, args.lang)
+    match = text_matcher(config).match(args.text, args.lang)
     if args.json:
         print(json.dumps({"intent": match.intent, "confidence": round(match.confidence, 3), "answer": match.text},
                          ensure_ascii=False))
@@ -360,15 +372,9 @@ def _ask_text(args: argparse.Namespace, config: KioskConfig) -> int:
 
 
 def cmd_eval_intents(args: argparse.Namespace) -> int:
-    from kiosk.i18n import answer_text
-    from voice.evaluation import intents_eval as ie
-    from voice.intents import IntentMatcher
-
     config = configured(args)
-    matcher = IntentMatcher(answer_text, threshold=config.voice.intent_threshold)
     for name in args.set or ["faq", "dev", "test"]:
-        print("\n".join(ie.format_scores(f"{name} ({ie.SETS[name].name})",
-                                         ie.evaluate(matcher, ie.load_questions(ie.SETS[name])), args.misses)))
+        print("\n".join(held_out_intents(config, name, args.misses)))
     return EXIT_OK
 
 
@@ -454,13 +460,7 @@ def cmd_eval_voice(args: argparse.Namespace) -> int:
         lines.append(f"{name:<33} {cost['seconds']:>6.2f} {cost['rss_mb']:>8.0f}  "
                      f"(+{cost['rss_mb'] - cost['rss_before_mb']:.0f})")
         engines[name] = build_asr(name, config.model_dirs, config.voice.threads, phrases)
-    from kiosk.i18n import answer_text
-    from voice.evaluation import intents_eval as ie
-    from voice.intents import IntentMatcher
-
-    matcher = IntentMatcher(answer_text, threshold=config.voice.intent_threshold)
-    lines += ie.format_scores("HELD-OUT villager phrasings (phrasings_test.toml)",
-                              ie.evaluate(matcher, ie.load_questions(ie.SETS["test"])))
+    lines += held_out_intents(config, "test")  # the held-out villager phrasings, as text
     clips = ve.load_transcripts(args.audio, args.transcripts)
     lines.append("REAL recordings")
     for row in ve.real_eval(engines, clips):
