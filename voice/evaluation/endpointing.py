@@ -73,14 +73,13 @@ def evaluate(detectors: dict[str, Endpointer], clips: list[Clip], conditions=CON
         scenes = [scene(a, audio[:i] + audio[i + 1 :], kind, snr, reference, i) for i, a in enumerate(audio)]
         for name, endpointer in detectors.items():
             waits, ended = [], 0
-            for s in scenes:
+            for speech, s in zip(audio, scenes, strict=True):
                 chunks = (AudioClip(s.samples[i : i + CHUNK], RATE) for i in range(0, len(s.samples), CHUNK))
                 heard = listen(chunks, endpointer, max_s=30.0, no_speech_s=30.0)
                 if heard.ended == "end_of_speech":
                     ended += 1
-                    # Measured against where the question really ended (0.5 s lead + its length), not against
-                    # the detector's own idea of it, which noise can stretch.
-                    true_end = next(a.duration_s for a, sc in zip(audio, scenes, strict=True) if sc is s) + 0.5
-                    waits.append(heard.listened_s - true_end)
+                    # Against where the question really ended (0.5 s lead + its length), not the detector's own
+                    # idea of it, which noise can stretch.
+                    waits.append(heard.listened_s - (0.5 + speech.duration_s))
             rows.append(EndpointRow(name, condition, len(scenes), ended, tuple(waits)))
     return rows
