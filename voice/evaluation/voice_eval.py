@@ -16,7 +16,6 @@ from hardware.audio import AudioClip, read_audio_file
 from voice.asr import SpeechRecognizer
 from voice.assistant import ASR_RATE, VoiceAssistant
 from voice.normalize import normalize
-from voice.tts import EspeakTts
 from voice.vad import add_noise
 
 TEST_QUESTIONS = Path(__file__).with_name("faq_test.toml")
@@ -62,14 +61,14 @@ def real_eval(engines: dict[str, SpeechRecognizer], clips: list[Clip]) -> list[d
     return rows
 
 
-def synthesize_questions(tts: EspeakTts) -> list[tuple[str, str, str, AudioClip]]:
+def synthesize_questions(tts, path: Path = TEST_QUESTIONS) -> list[tuple[str, str, str, AudioClip]]:
     """(language, expected intent or "none", text, 16 kHz clip with 0.5 s lead and 1.0 s trailing silence)."""
-    with TEST_QUESTIONS.open("rb") as fh:
+    with path.open("rb") as fh:
         data = tomllib.load(fh)["q"]
     out = []
     for q in data:
         for language in ("en", "zh"):
-            for text in q[language]:
+            for text in q.get(language, []):
                 clip = tts.synthesize(text, language).resampled(ASR_RATE)
                 pad_a, pad_b = np.zeros(ASR_RATE // 2, np.int16), np.zeros(ASR_RATE, np.int16)
                 out.append((language, q["intent"], text, AudioClip(np.concatenate([pad_a, clip.samples, pad_b]), ASR_RATE)))
@@ -84,7 +83,7 @@ def faq_eval(assistant: VoiceAssistant, questions, snr_db: float | None) -> dict
         ep = assistant.endpointer.endpoint(audio)
         answer = assistant.ask(audio, language)
         row = per_lang.setdefault(language, {"n": 0, "correct": 0, "off_topic": 0, "rejected": 0, "never_ended": 0,
-                                             "latency": [], "refs": [], "hyps": []})
+                                             "scams": 0, "scams_caught": 0, "latency": [], "refs": [], "hyps": []})
         row["n"] += 1
         want = None if expected == "none" else expected
         row["correct"] += answer.intent == want
@@ -94,6 +93,9 @@ def faq_eval(assistant: VoiceAssistant, questions, snr_db: float | None) -> dict
         else:
             row["refs"].append(text)
             row["hyps"].append(answer.transcript)
+            if want.startswith("scam_"):
+                row["scams"] += 1
+                row["scams_caught"] += bool(answer.intent) and answer.intent.startswith("scam_")
         # End of speech -> answer text: the endpointer's wait after the last speech frame, plus processing. A
         # question whose end was never found is counted as such (a live kiosk would wait for the length cap).
         if ep.decided_at_s is None or ep.end_s is None:
