@@ -398,18 +398,12 @@ def cmd_eval_endpointing(args: argparse.Namespace) -> int:
 
 def spoken_texts(language: str) -> dict[str, str]:
     """Every fixed text the kiosk says in ``language``, by catalogue key (screens, prompts, hints, handoffs,
-    consent, answers)."""
-    from kiosk.i18n import catalog
+    consent, answers); templates with live values ({limit}, {reference}) are left out."""
+    from kiosk.i18n import keys, tr
 
-    def walk(node: dict, prefix: str) -> dict[str, str]:
-        out = {}
-        for k, v in node.items():
-            out |= walk(v, f"{prefix}{k}.") if isinstance(v, dict) else {prefix + k: v} if "{" not in v else {}
-        return out
-
-    table = catalog(language)
-    return {k: v for section in ("spoken", "prompt", "hint", "handoff", "answer") for k, v in
-            walk(table[section], f"{section}.").items()} | {"consent.read": table["consent"]["read"]}
+    said = ("spoken.", "prompt.", "hint.", "handoff.", "answer.", "consent.read")
+    texts = {key: tr(key, language) for key in sorted(keys(language)) if key.startswith(said)}
+    return {key: text for key, text in texts.items() if "{" not in text}
 
 
 def cmd_eval_tts(args: argparse.Namespace) -> int:

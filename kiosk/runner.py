@@ -34,6 +34,7 @@ from kiosk.journey.prompts import prompt_text
 from kiosk.journey.states import DEFAULT_TIMEOUTS_S, State
 from kiosk.spoken import screen_speech
 from kiosk.stages import STAGES, Stages
+from voice.intents import is_scam
 from voice.tts import TtsError
 
 log = logging.getLogger("kiosk.runner")
@@ -218,7 +219,7 @@ class Runner:
 
     def _show_answer(self, effect: fx.ShowAnswer) -> None:
         # A scam warning is said in full: a tap on the screen does not cut it short.
-        self._say(effect.text, protect=bool(effect.intent) and effect.intent.startswith("scam_"))
+        self._say(effect.text, protect=is_scam(effect.intent))
 
     def _speak(self, effect: fx.Speak) -> None:
         self._say(spoken_text(effect, self.journey.data.language or "en"))

@@ -23,6 +23,11 @@ DEFAULT_THRESHOLD = 70.0
 Wording = Callable[[str | None, str, dict[str, str]], str]
 
 
+def is_scam(intent: str | None) -> bool:
+    """The scam warnings: they win over other intents and are always said in full."""
+    return bool(intent) and intent.startswith("scam_")
+
+
 @dataclass(frozen=True)
 class Intent:
     name: str
@@ -33,7 +38,7 @@ class Intent:
 
     @property
     def is_scam(self) -> bool:
-        return self.name.startswith("scam_")
+        return is_scam(self.name)
 
 
 @dataclass(frozen=True)

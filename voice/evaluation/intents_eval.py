@@ -7,14 +7,10 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from voice.intents import IntentMatcher
+from voice.intents import IntentMatcher, is_scam
 
 FOLDER = Path(__file__).parent
 SETS = {"dev": FOLDER / "phrasings_dev.toml", "test": FOLDER / "phrasings_test.toml", "faq": FOLDER / "faq_test.toml"}
-
-
-def is_scam(intent: str | None) -> bool:
-    return bool(intent) and intent.startswith("scam_")
 
 
 @dataclass

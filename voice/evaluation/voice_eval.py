@@ -15,6 +15,7 @@ import numpy as np
 from hardware.audio import AudioClip, read_audio_file
 from voice.asr import SpeechRecognizer
 from voice.assistant import ASR_RATE, VoiceAssistant
+from voice.intents import is_scam
 from voice.normalize import normalize
 from voice.vad import add_noise
 
@@ -93,9 +94,9 @@ def faq_eval(assistant: VoiceAssistant, questions, snr_db: float | None) -> dict
         else:
             row["refs"].append(text)
             row["hyps"].append(answer.transcript)
-            if want.startswith("scam_"):
+            if is_scam(want):
                 row["scams"] += 1
-                row["scams_caught"] += bool(answer.intent) and answer.intent.startswith("scam_")
+                row["scams_caught"] += is_scam(answer.intent)
         # End of speech -> answer text: the endpointer's wait after the last speech frame, plus processing. A
         # question whose end was never found is counted as such (a live kiosk would wait for the length cap).
         if ep.decided_at_s is None or ep.end_s is None:
