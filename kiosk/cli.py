@@ -484,6 +484,8 @@ def cmd_eval_voice(args: argparse.Namespace) -> int:
                         f"{row['scams_caught']}/{row['scams']}), {metric} {100 * row['error']:.1f}%, end of speech -> "
                         f"answer median {row['latency_median']:.2f} s, p95 {row['latency_p95']:.2f} s, end never "
                         f"found {row['never_ended']}/{row['n']}")
+                    lines += [f"    miss: meant {m.expected} answered {m.answered}: said {m.said!r} heard {m.heard!r}"
+                              for m in row["misses"] if args.misses]
     print("\n".join(lines))
     return EXIT_OK
 
@@ -774,6 +776,7 @@ def build_parser(extra_commands: Callable[[argparse._SubParsersAction], None] | 
     e.add_argument("--set", action="append", choices=["faq", "dev", "test"],
                    help="question sets to synthesise (repeatable; default faq and test)")
     e.add_argument("--tts-zh", choices=TTS_ENGINES.names(), help="the voice that speaks the Mandarin questions")
+    e.add_argument("--misses", action="store_true", help="list every synthesised question answered wrongly")
     e.set_defaults(func=cmd_eval_voice)
 
     p = sub.add_parser("id", help="ID cards: read a photo of a card side")

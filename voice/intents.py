@@ -4,14 +4,17 @@ understand" rather than a guess."""
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from pypinyin import lazy_pinyin
 from rapidfuzz import fuzz
 
+from voice.domain import Domain, stems
 from voice.normalize import normalize
 
 KB_FILE = Path(__file__).with_name("faq.toml")
@@ -52,10 +55,15 @@ class KnowledgeBase:
     def __init__(self, path: Path = KB_FILE) -> None:
         with path.open("rb") as fh:
             data = tomllib.load(fh)
-        # Everyday words -> the words the knowledge base uses (老板 -> 店主, owner -> shopkeeper), per language.
-        self.synonyms = {lang: sorted(((normalize(k, lang), normalize(v, lang)) for k, v in table.items()),
-                                      key=lambda kv: -len(kv[0]))
+        # Everyday words -> the words the knowledge base uses (老板 -> 店主, owner -> shopkeeper), per language,
+        # replaced in one pass (longest first), so a replacement is never replaced again.
+        self.synonyms = {lang: {normalize(k, lang): normalize(v, lang) for k, v in table.items()}
                          for lang, table in data.get("synonyms", {}).items()}
+        self._synonym_patterns = {lang: _alternation(table, lang) for lang, table in self.synonyms.items()}
+        for lang, table in self.synonyms.items():
+            for word, replacement in table.items():
+                if self.canonical(replacement, lang) != replacement:
+                    raise ValueError(f"{path.name}: synonym {word!r} -> {replacement!r} ({lang}) is replaced again")
         self.intents = [
             Intent(
                 name,
@@ -68,11 +76,23 @@ class KnowledgeBase:
             )
             for name, body in data["intent"].items()
         ]
+        self.domains = {lang: Domain.from_texts(lang, self._vocabulary(lang),
+                                                [normalize(w, lang) for w in words])
+                        for lang, words in data["function_words"].items()}
+
+    def _vocabulary(self, language: str) -> list[str]:
+        texts = [w for table in [self.synonyms.get(language, {})] for kv in table.items() for w in kv]
+        for i in self.intents:
+            texts += [*i.phrases.get(language, ()), *i.keywords.get(language, ())]
+            texts += [w for group in i.cues.get(language, ()) for w in group]
+        return texts
 
     def canonical(self, text: str, language: str) -> str:
-        for word, replacement in self.synonyms.get(language, ()):
-            text = _replace_word(text, word, replacement, language)
-        return text
+        pattern = self._synonym_patterns.get(language)
+        if pattern is None:
+            return text
+        table = self.synonyms[language]
+        return pattern.sub(lambda m: table[m.group(0)], text)
 
     def names(self) -> list[str]:
         return [i.name for i in self.intents]
@@ -81,23 +101,31 @@ class KnowledgeBase:
         return [p for i in self.intents for p in i.phrases.get(language, ())]
 
 
+def _alternation(table: dict[str, str], language: str) -> re.Pattern[str]:
+    words = "|".join(re.escape(w) for w in sorted(table, key=len, reverse=True))
+    # English: whole words only ("text" is not in "context"); Mandarin has no spaces.
+    return re.compile(words if language == "zh" else rf"(?<!\S)(?:{words})(?!\S)")
+
+
 # One keyword hit scores just above the threshold; each further hit adds confidence.
 KEYWORD_BASE, KEYWORD_STEP, KEYWORD_CAP = 72.0, 8.0, 95.0
 
+
+# Below this share of its content words in the knowledge base's vocabulary a question is off-topic. Chosen on the
+# DEV phrasings (`kiosk eval intents --set dev`).
+MIN_COVERAGE = 0.5
 
 # Every cue group of an intent hit: the customer means it, whatever the closest phrasing is.
 CUE_SCORE = 96.0
 
 
 def _contains(query: str, word: str, language: str) -> bool:
-    # Mandarin has no spaces: a substring is a hit. English: whole words only ("fee" is not in "coffee").
-    return word in query if language == "zh" else f" {word} " in f" {query} "
-
-
-def _replace_word(text: str, word: str, replacement: str, language: str) -> str:
-    if language == "zh":
-        return text.replace(word, replacement)
-    return f" {text} ".replace(f" {word} ", f" {replacement} ").strip()
+    # English: whole words by their stems ("fee" is not in "coffee"; "charges" is "charge"). Mandarin has no
+    # spaces: a substring is a hit, and so is a word of two or more characters heard as homophones (贷多少 written
+    # 带多少, 验证码 as 验证马); a single character's sound is too common to trust (先 xian is also 现 in 现金).
+    if language != "zh":
+        return f" {_stemmed(word)} " in f" {_stemmed(query)} "
+    return word in query or (len(word) >= 2 and f" {_pinyin(word)} " in f" {_pinyin(query)} ")
 
 
 def keyword_score(query: str, keywords: tuple[str, ...], language: str) -> float:
@@ -109,8 +137,14 @@ def cues_met(query: str, groups: tuple[tuple[str, ...], ...], language: str) -> 
     return bool(groups) and all(any(_contains(query, w, language) for w in group) for group in groups)
 
 
+@lru_cache(maxsize=4096)
+def _stemmed(text: str) -> str:
+    return " ".join(stems(text.split()))
+
+
+@lru_cache(maxsize=4096)
 def _pinyin(text: str) -> str:
-    return " ".join(lazy_pinyin(text))
+    return " ".join(lazy_pinyin(list(text)))
 
 
 def similarity(query: str, phrase: str, language: str) -> float:
@@ -136,13 +170,19 @@ class IntentMatcher:
         cued = [i for i in self.kb.intents if cues_met(query, i.cues.get(language, ()), language)]
         if cued:
             return min(cued, key=lambda i: not i.is_scam).name, CUE_SCORE
-        best, best_score = None, 0.0
+        # Mostly words the knowledge base never uses: off-topic, however close its shape is to a phrasing.
+        domain = self.kb.domains.get(language)
+        coverage = domain.coverage(query) if domain else None
+        if coverage is not None and coverage < MIN_COVERAGE:
+            return None, 0.0
+        # The best score wins; between equal scores (one keyword hit each), the closer phrasing.
+        best, best_key = None, (0.0, 0.0)
         for intent in self.kb.intents:
             fuzzy = max((similarity(query, p, language) for p in intent.phrases.get(language, ())), default=0.0)
-            s = max(fuzzy, keyword_score(query, intent.keywords.get(language, ()), language))
-            if s > best_score:
-                best, best_score = intent.name, s
-        return best, best_score
+            key = (max(fuzzy, keyword_score(query, intent.keywords.get(language, ()), language)), fuzzy)
+            if key > best_key:
+                best, best_key = intent.name, key
+        return best, best_key[0]
 
     def match(self, text: str, language: str, values: dict[str, str] | None = None) -> IntentMatch:
         name, score = self.score(text, language)

@@ -10,6 +10,7 @@ import re
 import unicodedata
 from functools import cache
 
+import cn2an
 import opencc
 
 _DIGITS_ZH = str.maketrans("0123456789", "零一二三四五六七八九")
@@ -49,8 +50,10 @@ def normalize_en(text: str) -> str:
 
 
 def normalize_zh(text: str) -> str:
-    """Simplified characters, digits as hanzi, no punctuation or spaces."""
-    text = _t2s().convert(text).translate(_DIGITS_ZH)
+    """Simplified characters, numbers as said (60 -> 六十, 10.8% -> 百分之十点八), no punctuation or spaces."""
+    text = cn2an.transform(re.sub(r"(?<=\d),(?=\d)", "", _t2s().convert(text)), "an2cn")
+    # Whatever cn2an leaves as digits (a stray one in a run of punctuation), one by one.
+    text = text.translate(_DIGITS_ZH)
     return "".join(_strip_punctuation(text).split())
 
 

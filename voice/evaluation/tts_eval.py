@@ -7,8 +7,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import cn2an
-
 from voice.asr import SpeechRecognizer
 from voice.evaluation.voice_eval import error_rate
 
@@ -25,12 +23,6 @@ class RoundTrip:
         return self.error == 0.0
 
 
-def as_said(heard: str, language: str) -> str:
-    """The recogniser writes numbers as digits (5000元, 10.8%); the kiosk says them in words (五千元, 百分之十点八):
-    compare like with like."""
-    return cn2an.transform(heard.replace(",", ""), "an2cn") if language == "zh" else heard
-
-
 def sentences(texts: dict[str, str]) -> dict[str, str]:
     """Long texts one sentence at a time (as they are spoken, with a pause after each), so the recogniser's
     limit on a short question's length does not count as the voice's error."""
@@ -45,7 +37,8 @@ def sentences(texts: dict[str, str]) -> dict[str, str]:
 def round_trips(tts, engine: SpeechRecognizer, texts: dict[str, str], language: str) -> list[RoundTrip]:
     rows = []
     for key, text in sentences(texts).items():
-        heard = as_said(engine.transcribe(tts.synthesize(text, language).resampled(16000), language).text, language)
+        # The recogniser writes numbers as digits (5000元); normalisation compares them as said (五千元).
+        heard = engine.transcribe(tts.synthesize(text, language).resampled(16000), language).text
         rows.append(RoundTrip(key, text, heard, error_rate([text], [heard], language)))
     return rows
 

@@ -29,6 +29,15 @@ def error_rate(refs: list[str], hyps: list[str], language: str) -> float:
 
 
 @dataclass(frozen=True)
+class Miss:
+    """A question answered wrongly: what was meant, what was answered, what was said and what was heard."""
+    expected: str | None
+    answered: str | None
+    said: str
+    heard: str
+
+
+@dataclass(frozen=True)
 class Clip:
     path: Path
     language: str
@@ -84,10 +93,13 @@ def faq_eval(assistant: VoiceAssistant, questions, snr_db: float | None) -> dict
         ep = assistant.endpointer.endpoint(audio)
         answer = assistant.ask(audio, language)
         row = per_lang.setdefault(language, {"n": 0, "correct": 0, "off_topic": 0, "rejected": 0, "never_ended": 0,
-                                             "scams": 0, "scams_caught": 0, "latency": [], "refs": [], "hyps": []})
+                                             "scams": 0, "scams_caught": 0, "latency": [], "refs": [], "hyps": [],
+                                             "misses": []})
         row["n"] += 1
         want = None if expected == "none" else expected
         row["correct"] += answer.intent == want
+        if answer.intent != want:
+            row["misses"].append(Miss(want, answer.intent, text, answer.transcript))
         if want is None:
             row["off_topic"] += 1
             row["rejected"] += answer.intent is None
