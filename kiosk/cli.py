@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import platform
+import random
 import sqlite3
 import sys
 import time
@@ -429,10 +430,16 @@ def cmd_eval_tts(args: argparse.Namespace) -> int:
         numbers = {f"amount {a}": say_money(a, language) for a in (5297.28, 441.44, 20000, 1000.05, 88.0)}
         numbers |= {f"rate {r}": say_rate(r, language) for r in (0.108, 0.1512, 0.2516)}
         number_rows = tts_eval.round_trips(tts, engine, numbers, language)
+        # Beyond the fixed eight: monthly payments as offers have them (50.00 to 15,000.00), drawn with a fixed seed.
+        payments = {f"payment {c / 100:.2f}": say_money(c / 100, language) for c in random.Random(7).sample(
+            range(5_000, 1_500_000), args.payments)}
+        payment_rows = tts_eval.round_trips(tts, engine, payments, language)
         print(f"{language}: voice {tts.voice(language)} -> {engine.name}: round-trip {metric} over {len(rows)} sentences of the "
-              f"fixed texts: {100 * tts_eval.overall(rows, language):.1f}%; amounts and rates read back exactly "
-              f"{sum(r.exact for r in number_rows)}/{len(number_rows)}")
-        for r in sorted(rows + number_rows, key=lambda r: -r.error)[: args.worst]:
+              f"fixed texts: {100 * tts_eval.overall(rows, language):.1f}%; numbers read back exactly: amounts and rates "
+              f"{sum(r.numbers_exact for r in number_rows)}/{len(number_rows)}, random monthly payments "
+              f"{sum(r.numbers_exact for r in payment_rows)}/{len(payment_rows)}")
+        misread = [r for r in number_rows + payment_rows if not r.numbers_exact]
+        for r in sorted(rows, key=lambda r: -r.error)[: args.worst] + misread:
             print(f"  {100 * r.error:6.1f}%  {r.key:<32} said {r.text[:40]!r} heard {r.heard[:40]!r}")
     return EXIT_OK
 
@@ -762,7 +769,8 @@ def build_parser(extra_commands: Callable[[argparse._SubParsersAction], None] | 
 
     e = esub.add_parser("tts", help="round-trip error of the kiosk's own voice: every fixed text, amounts, rates")
     e.add_argument("--lang", action="append", choices=["zh", "en"])
-    e.add_argument("--worst", type=int, default=8, help="how many of the worst texts to list")
+    e.add_argument("--worst", type=int, default=8, help="how many of the worst texts to list (misread numbers are all listed)")
+    e.add_argument("--payments", type=int, default=20, help="how many random monthly payments to read back")
     e.add_argument("--limit", type=int, help="only the first N fixed texts (a quick look)")
     e.add_argument("--tts-zh", choices=TTS_ENGINES.names(), help="the Mandarin voice to measure (default: the config's)")
     e.set_defaults(func=cmd_eval_tts)

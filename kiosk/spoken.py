@@ -1,6 +1,6 @@
 """What the kiosk says when a screen appears, in the customer's language: every customer screen has a spoken
 version, because most customers read little. Amounts, rates and references are read the way people say them
-(5,297.28 -> 五千二百九十七元二角八分; 10.8% -> 百分之十点八; a reference one character at a time)."""
+(5,297.28 -> 五千二百九十七点二八元; 10.8% -> 百分之十点八; a reference one character at a time)."""
 
 from __future__ import annotations
 
@@ -17,17 +17,17 @@ DIGITS_ZH = "零一二三四五六七八九"
 
 
 def say_money(amount: float, language: str) -> str:
+    """Yuan with the fen as decimals, the way payment apps announce money in every shop (支付宝到账五千二百九十七点
+    二八元): `kiosk eval tts` reads these back right far more often than 元角分 (二角八分 was heard as 2.8分)."""
     cents = int((Decimal(str(amount)) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-    yuan, jiao, fen = cents // 100, cents // 10 % 10, cents % 10
+    yuan, fraction = cents // 100, cents % 100
     if language == "zh":
-        # 两, not 二, before 千 and 万 at the start: "两万元" is what people say.
-        words = re.sub(r"^二(?=[千万])", "两", cn2an.an2cn(str(yuan), "low")) + "元"
-        if jiao:
-            words += f"{DIGITS_ZH[jiao]}角"
-        if fen:
-            words += ("零" if not jiao else "") + f"{DIGITS_ZH[fen]}分"
-        return words
-    return f"{yuan:,} yuan" + (f" and {jiao * 10 + fen} fen" if jiao or fen else "")
+        # 两, not 二, before 千, 万 and 亿 (两万, 一万两千), unless part of a tens (二十二万): what people say.
+        words = re.sub(r"(?<!十)二(?=[千万亿])", "两", cn2an.an2cn(str(yuan), "low"))
+        if fraction:
+            words += "点" + DIGITS_ZH[fraction // 10] + (DIGITS_ZH[fraction % 10] if fraction % 10 else "")
+        return words + "元"
+    return f"{yuan:,}" + (f".{fraction:02d}" if fraction else "") + " yuan"
 
 
 def say_rate(rate: float, language: str) -> str:

@@ -57,6 +57,38 @@ def test_off_topic_gets_the_not_understood_answer_with_what_to_ask(matcher, lang
     assert ("shopkeeper" if language == "en" else "店主") in match.text
 
 
+@pytest.mark.parametrize(("language", "text"), [
+    ("en", "how much is a tin of paint"),  # "how much" as in the loan questions, but about paint
+    ("en", "what is the population of shanghai"),  # shaped like "what is the apr"
+    ("en", "what does a haircut cost in town"),  # one word of the knowledge base, the rest foreign
+    ("zh", "一斤白菜多少钱"), ("zh", "照相馆星期天开门吗"),
+])
+def test_a_question_mostly_in_words_the_knowledge_base_never_uses_is_off_topic(matcher, language, text):
+    assert matcher.match(text, language).intent is None
+
+
+@pytest.mark.parametrize(("language", "text", "intent"), [
+    ("zh", "能给我带多少", "borrow_limit"),  # 贷 heard as its homophone 带
+    ("zh", "验证马能告诉他吗", "scam_verification_code"),  # 码 heard as 马
+    ("zh", "光有身份正行不行", "documents"),  # 证 heard as 正
+    ("en", "the bank officers keep calling me", "scam_fake_official"),  # by stem: officers, calling
+    ("en", "are there any charges", "interest_fees"),
+])
+def test_a_keyword_or_cue_heard_as_a_homophone_or_another_form_still_counts(matcher, language, text, intent):
+    assert matcher.match(text, language).intent == intent
+
+
+def test_synonyms_are_replaced_once_and_a_table_that_would_replace_its_own_output_is_refused(tmp_path):
+    kb = KnowledgeBase()
+    assert kb.canonical("someone wants my text message code", "en") == "someone wants my sms code"
+    assert kb.canonical("我要找老板娘", "zh") == "我要找店主"  # the longest everyday word first
+    bad = tmp_path / "faq.toml"
+    bad.write_text('[synonyms.en]\n"text" = "text message"\n[function_words]\nen = ["a"]\n'
+                   '[intent.x]\nphrases.en = ["hello"]\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="replaced again"):
+        KnowledgeBase(bad)
+
+
 def test_the_dev_and_test_phrasings_are_apart_from_each_other_and_from_the_knowledge_base():
     kb_phrases = {p for i in KnowledgeBase().intents for lang in ("en", "zh") for p in i.phrases.get(lang, ())}
     dev = {t for _, _, t in ie.load_questions(ie.SETS["dev"])}

@@ -25,10 +25,13 @@ SPOKEN_BY_THE_JOURNEY = {State.CONSENT, State.HANDOFF}  # their own Speak effect
 
 
 def test_amounts_rates_and_references_are_read_as_people_say_them():
-    assert say_money(5297.28, "zh") == "五千二百九十七元二角八分"
-    assert say_money(5000, "zh") == "五千元" and say_money(1000.05, "zh") == "一千元零五分"
+    assert say_money(5297.28, "zh") == "五千二百九十七点二八元"  # as payment apps announce money
+    assert say_money(5000, "zh") == "五千元" and say_money(1000.05, "zh") == "一千点零五元"
     assert say_money(20000, "zh") == "两万元" and say_money(2000, "zh") == "两千元" and say_money(12, "zh") == "十二元"
-    assert say_money(441.44, "en") == "441 yuan and 44 fen" and say_money(20000, "en") == "20,000 yuan"
+    assert say_money(12000, "zh") == "一万两千元" and say_money(220000, "zh") == "二十二万元"
+    assert say_money(5297.2, "zh") == "五千二百九十七点二元"
+    assert say_money(441.44, "en") == "441.44 yuan" and say_money(20000, "en") == "20,000 yuan"
+    assert say_money(5297.2, "en") == "5,297.20 yuan"
     assert say_rate(0.108, "zh") == "百分之十点八" and say_rate(0.1512, "zh") == "百分之十五点一二"
     assert say_rate(0.108, "en") == "10.8 percent"
     assert say_reference("01-0005P", "zh") == "零，一，杠，零，零，零，五，P"
@@ -45,8 +48,8 @@ def test_every_customer_screen_has_spoken_words_in_both_languages(language):
         speech = screen_speech(fx.ShowScreen(state.value, message, params), data)
         assert speech and all(text and "spoken." not in text and "{" not in text for text, _ in speech), state
     offers = screen_speech(fx.ShowScreen("offers"), data)[0][0]
-    expected = ("五千元", "四百四十一元四角四分", "五千二百九十七元二角八分", "百分之十点八") if language == "zh" else \
-        ("5,000 yuan", "441 yuan and 44 fen", "5,297 yuan and 28 fen", "10.8 percent")
+    expected = ("五千元", "四百四十一点四四元", "五千二百九十七点二八元", "百分之十点八") if language == "zh" else \
+        ("5,000 yuan", "441.44 yuan", "5,297.28 yuan", "10.8 percent")
     assert all(words in offers for words in expected), offers
 
 

@@ -61,4 +61,4 @@ def test_long_texts_are_read_back_a_sentence_at_a_time_and_numbers_stay_whole():
         "k#1": "Rate 10.8 percent.", "k#2": "Next!", "z#1": "请稍等。", "z#2": "好的"}
     # The recogniser writes digits; compared as said.
     assert normalize("10.8%", "zh") == "百分之十点八" and normalize("5,000元", "zh") == "五千元"
-    assert normalize("我60多了", "zh") == "我六十多了"
+    assert normalize("我60多了", "zh") == "我六十多了" and normalize("1-2线", "zh") == "一二线"

@@ -9,6 +9,7 @@ character also counts when it sounds like the knowledge base's (a homophone next
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 from pypinyin import lazy_pinyin
 from rapidfuzz import fuzz, process
@@ -30,7 +31,7 @@ def _syllables(text: str) -> list[str]:
 
 def _pairs(text: str) -> set[str]:
     syllables = _syllables(text)
-    return {f"{a} {b}" for a, b in zip(syllables, syllables[1:], strict=False)}
+    return {f"{a} {b}" for a, b in pairwise(syllables)}
 
 
 def _function_spans(text: str, words: frozenset[str]) -> list[bool]:

@@ -69,9 +69,8 @@ class KnowledgeBase:
                 name,
                 {lang: tuple(self.canonical(normalize(p, lang), lang) for p in phrases)
                  for lang, phrases in body["phrases"].items()},
-                {lang: tuple(self.canonical(normalize(k, lang), lang) for k in words)
-                 for lang, words in body.get("keywords", {}).items()},
-                {lang: tuple(tuple(self.canonical(normalize(w, lang), lang) for w in group) for group in groups)
+                {lang: self._forms(words, lang) for lang, words in body.get("keywords", {}).items()},
+                {lang: tuple(self._forms(group, lang) for group in groups)
                  for lang, groups in body.get("cues", {}).items()},
             )
             for name, body in data["intent"].items()
@@ -79,6 +78,12 @@ class KnowledgeBase:
         self.domains = {lang: Domain.from_texts(lang, self._vocabulary(lang),
                                                 [normalize(w, lang) for w in words])
                         for lang, words in data["function_words"].items()}
+
+    def _forms(self, words: list[str], language: str) -> tuple[str, ...]:
+        """A keyword or cue as the knowledge base writes it and as written before its synonyms: 贷多少 becomes
+        借多少, and 带多少 (贷 misheard) still sounds like the original."""
+        forms = [f for w in words for f in (self.canonical(normalize(w, language), language), normalize(w, language))]
+        return tuple(dict.fromkeys(forms))
 
     def _vocabulary(self, language: str) -> list[str]:
         texts = [w for table in [self.synonyms.get(language, {})] for kv in table.items() for w in kv]
@@ -119,13 +124,16 @@ MIN_COVERAGE = 0.5
 CUE_SCORE = 96.0
 
 
+SOUND_MIN_CHARS = 3
+
+
 def _contains(query: str, word: str, language: str) -> bool:
     # English: whole words by their stems ("fee" is not in "coffee"; "charges" is "charge"). Mandarin has no
-    # spaces: a substring is a hit, and so is a word of two or more characters heard as homophones (贷多少 written
-    # 带多少, 验证码 as 验证马); a single character's sound is too common to trust (先 xian is also 现 in 现金).
+    # spaces: a substring is a hit, and so is a word of three or more characters heard as homophones (贷多少
+    # written 带多少, 验证码 as 验证马); shorter sounds are too common to trust (先付 xian fu is also 线覆).
     if language != "zh":
         return f" {_stemmed(word)} " in f" {_stemmed(query)} "
-    return word in query or (len(word) >= 2 and f" {_pinyin(word)} " in f" {_pinyin(query)} ")
+    return word in query or (len(word) >= SOUND_MIN_CHARS and f" {_pinyin(word)} " in f" {_pinyin(query)} ")
 
 
 def keyword_score(query: str, keywords: tuple[str, ...], language: str) -> float:

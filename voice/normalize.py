@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import warnings
 from functools import cache
 
 import cn2an
@@ -49,12 +50,26 @@ def normalize_en(text: str) -> str:
     return " ".join(_strip_punctuation(text).split())
 
 
+def _numbers_as_said(text: str, method: str) -> str:
+    # cn2an warns (and leaves the text) on a malformed number such as a recogniser's "1.027.47": not our error.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return cn2an.transform(text, method)
+
+
 def normalize_zh(text: str) -> str:
     """Simplified characters, numbers as said (60 -> 六十, 10.8% -> 百分之十点八), no punctuation or spaces."""
-    text = cn2an.transform(re.sub(r"(?<=\d),(?=\d)", "", _t2s().convert(text)), "an2cn")
+    text = re.sub(r"(?<=\d),(?=\d)", "", _t2s().convert(text))
+    # 1-2线 is 一二线 (a range or a list), never 一负二.
+    text = _numbers_as_said(re.sub(r"(?<=\d)-(?=\d)", " ", text), "an2cn")
     # Whatever cn2an leaves as digits (a stray one in a run of punctuation), one by one.
     text = text.translate(_DIGITS_ZH)
     return "".join(_strip_punctuation(text).split())
+
+
+def digits_zh(text: str) -> str:
+    """Mandarin numbers back to digits (五千二百九十七点二八 -> 5297.28), for comparing numbers."""
+    return _numbers_as_said(text, "cn2an")
 
 
 def normalize(text: str, language: str) -> str:

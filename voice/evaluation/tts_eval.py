@@ -6,9 +6,23 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 
 from voice.asr import SpeechRecognizer
 from voice.evaluation.voice_eval import error_rate
+from voice.normalize import digits_zh, normalize_zh
+
+
+def numbers(text: str, language: str) -> list[str]:
+    """The numbers in a text as digits (五千二百九十七点二八元 -> 5297.28; 5,297.28 yuan -> 5297.28): an amount is
+    read back right when the numbers heard are the numbers said, however the recogniser writes the unit."""
+    text = re.sub(r"(?<=\d),(?=\d)", "", text)
+    if language == "zh":
+        text = digits_zh(normalize_zh(text))
+        # The recogniser also writes 1万2368.35 (= 12368.35).
+        text = re.sub(r"(\d+)万(\d{4}(?:\.\d+)?)?",
+                      lambda m: str(int(m.group(1)) * 10000 + Decimal(m.group(2) or 0)), text)
+    return re.findall(r"\d+(?:\.\d+)?", text)
 
 
 @dataclass(frozen=True)
@@ -17,10 +31,11 @@ class RoundTrip:
     text: str
     heard: str
     error: float
+    language: str
 
     @property
-    def exact(self) -> bool:
-        return self.error == 0.0
+    def numbers_exact(self) -> bool:
+        return numbers(self.text, self.language) == numbers(self.heard, self.language)
 
 
 def sentences(texts: dict[str, str]) -> dict[str, str]:
@@ -39,7 +54,7 @@ def round_trips(tts, engine: SpeechRecognizer, texts: dict[str, str], language: 
     for key, text in sentences(texts).items():
         # The recogniser writes numbers as digits (5000元); normalisation compares them as said (五千元).
         heard = engine.transcribe(tts.synthesize(text, language).resampled(16000), language).text
-        rows.append(RoundTrip(key, text, heard, error_rate([text], [heard], language)))
+        rows.append(RoundTrip(key, text, heard, error_rate([text], [heard], language), language))
     return rows
 
 
