@@ -62,3 +62,13 @@ def test_long_texts_are_read_back_a_sentence_at_a_time_and_numbers_stay_whole():
     # The recogniser writes digits; compared as said.
     assert normalize("10.8%", "zh") == "百分之十点八" and normalize("5,000元", "zh") == "五千元"
     assert normalize("我60多了", "zh") == "我六十多了" and normalize("1-2线", "zh") == "一二线"
+
+
+def test_an_amount_is_read_back_right_when_the_numbers_heard_are_the_numbers_said():
+    from voice.evaluation.tts_eval import numbers
+
+    said = numbers("五千二百九十七点二八元", "zh")
+    assert said == ["5297.28"] == numbers("5297.28元", "zh") == numbers("5,297.28 元", "zh")
+    assert numbers("一万两千三百六十八点三五元", "zh") == numbers("1萬2368.35元", "zh") == ["12368.35"]
+    assert numbers("百分之十五点一二", "zh") != numbers("15.1%", "zh")  # a digit lost is a misread
+    assert numbers("5,297.28 yuan", "en") == numbers("5297.28 UN", "en") == ["5297.28"]
