@@ -82,12 +82,14 @@ Rate = Annotated[Decimal, Field(ge=0, le=5, max_digits=10, decimal_places=6, des
 class Product(Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,40}$", description="no colon: an offer id is <product>:<term>")
     lender: str
+    lender_zh: str = Field(min_length=1, description="the lender's name on Mandarin screens and receipts")
     name: str
     min_amount: Money
     max_amount: Money
     terms: list[int]
     nominal_rate: Rate
     fee_rate: Rate = Field(description="origination fee, a share of the amount, deducted at payout")
+    late_daily_rate: Rate = Field(description="penalty interest per DAY on an overdue payment, 0.0005 = 0.05%")
     grades: list[str]
 
 
@@ -98,6 +100,7 @@ class Offer(Strict):
     offer_id: str = Field(max_length=64, description="what an application names")
     product_id: str
     lender: str
+    lender_zh: str = Field(min_length=1)
     name: str
     amount: Money
     term_months: int = Field(ge=1, le=36)
@@ -107,6 +110,8 @@ class Offer(Strict):
     monthly_payment: Money
     total_repayable: Money
     apr: Rate = Field(description="yearly rate including the fee (monthly IRR x 12), to 0.01%")
+    late_daily_rate: Rate = Field(description="penalty interest per day on an overdue payment (disclosed before "
+                                              "the customer agrees)")
     formula: Literal[FORMULA]
 
 

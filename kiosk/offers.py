@@ -37,7 +37,8 @@ def offer_problem(offer: Offer, limit: Decimal) -> str | None:
 def summary(offer: Offer) -> OfferSummary:
     return OfferSummary(offer.offer_id, float(offer.amount), offer.term_months, float(offer.apr),
                         float(offer.monthly_payment), float(offer.total_repayable), lender=offer.lender,
-                        fee=float(offer.fee))
+                        fee=float(offer.fee), lender_zh=offer.lender_zh,
+                        late_daily_rate=float(offer.late_daily_rate))
 
 
 def check_offers(offers: list[Offer], limit: float) -> CheckedOffers:

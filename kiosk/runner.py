@@ -81,10 +81,11 @@ def receipt_lines(lang: str, reference: str, queued: bool, offer) -> tuple[str, 
 
     lines = [tr("receipt.title", lang), line("reference", reference)]
     if offer is not None:
-        lines += [line("lender", offer.lender), line("amount", f"{offer.amount:,.2f}"),
+        lines += [line("lender", offer.lender_name(lang)), line("amount", f"{offer.amount:,.2f}"),
                   line("term", str(offer.term_months)), line("monthly", f"{offer.monthly_payment:,.2f}"),
                   line("total", f"{offer.total_repayable:,.2f}"), line("apr", f"{100 * offer.apr:.2f}%"),
-                  line("fee", f"{offer.fee:,.2f}")]
+                  line("fee", f"{offer.fee:,.2f}"), line("received", f"{offer.received:,.2f}"),
+                  line("late", f"{100 * offer.late_daily_rate:.2f}%")]
     if queued:
         lines.append(tr("receipt.queued", lang))
     return tuple(lines)
@@ -211,6 +212,9 @@ class Runner:
 
     def _apply(self, effect: fx.SubmitApplication) -> list[ev.Event]:
         return [self.stages.application.submit(self.journey.data, effect.offer_id, effect.idempotency_key)]
+
+    def _withdraw(self, effect: fx.WithdrawApplication) -> list[ev.Event]:
+        return [self.stages.application.withdraw(effect.idempotency_key)]
 
     def _stop_capture(self, _effect: fx.StopCapture) -> None:
         if self._camera_open:
@@ -350,6 +354,7 @@ EFFECTS: dict[type[fx.Effect], tuple[str | None, Callable[[Runner, fx.Effect], l
     fx.RunMatch: ("face_match", Runner._match),
     fx.RequestScore: ("credit_scoring", Runner._score),
     fx.SubmitApplication: ("application", Runner._apply),
+    fx.WithdrawApplication: ("application", Runner._withdraw),
     fx.StopCapture: (None, Runner._stop_capture),
     fx.ShowAnswer: (None, Runner._show_answer),
     fx.Speak: (None, Runner._speak),

@@ -9,9 +9,9 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import cn2an
 
-from kiosk.i18n import tr
+from kiosk.i18n import money, percent, tr
 from kiosk.journey import effects as fx
-from kiosk.journey.session import SessionData
+from kiosk.journey.session import OfferSummary, SessionData
 
 DIGITS_ZH = "零一二三四五六七八九"
 
@@ -49,11 +49,28 @@ def offers_speech(data: SessionData, language: str) -> str:
     if not data.offers:
         return " ".join([*parts, tr("screen.no_offers", language)])
     for i, o in enumerate(data.offers[:3], start=1):
-        parts.append(tr("spoken.offer", language, n=i, lender=o.lender, amount=say_money(o.amount, language),
+        parts.append(tr("spoken.offer", language, n=i, lender=o.lender_name(language), amount=say_money(o.amount, language),
                         term=o.term_months, monthly=say_money(o.monthly_payment, language),
                         total=say_money(o.total_repayable, language), apr=say_rate(o.apr, language)))
     parts.append(tr("spoken.offers_choose", language))
     return " ".join(parts)
+
+
+def review_values(offer: OfferSummary, language: str, say: bool) -> dict[str, str | int]:
+    """The review's figures, written (¥5,297.28, 10.80%) or as said (五千二百九十七点二八元, 百分之十点八)."""
+    cash = (lambda v: say_money(v, language)) if say else (lambda v: money(v, language))
+    rate = (lambda r: say_rate(r, language)) if say else percent
+    return {"lender": offer.lender_name(language), "amount": cash(offer.amount), "received": cash(offer.received),
+            "fee": cash(offer.fee), "monthly": cash(offer.monthly_payment), "term": offer.term_months,
+            "total": cash(offer.total_repayable), "apr": rate(offer.apr), "late": rate(offer.late_daily_rate)}
+
+
+def review_speech(message: str | None, data: SessionData, language: str) -> str:
+    offer = data.chosen_offer
+    if offer is None:
+        return ""
+    key = {"review.understood": "spoken.review_understood", "review.check_wrong": "spoken.review_check_wrong"}
+    return tr(key.get(message or "", "spoken.review"), language, **review_values(offer, language, say=True))
 
 
 def screen_speech(effect: fx.ShowScreen, data: SessionData) -> list[tuple[str, str]]:
@@ -65,12 +82,19 @@ def screen_speech(effect: fx.ShowScreen, data: SessionData) -> list[tuple[str, s
         return [(tr("spoken.language", lang), lang) for lang in ("zh", "en")]
     if screen == "offers":
         return [(offers_speech(data, language), language)]
+    if screen == "review":
+        return [(review_speech(effect.message, data, language), language)]
     if screen == "confirmation" and effect.params.get("reference"):
         key = "spoken.queued" if data.application_queued else "spoken.sent"
+        if effect.message == "confirmation.already_sent":
+            key = "spoken.already_sent"
         return [(tr(key, language, reference=say_reference(effect.params["reference"], language)), language)]
     if screen == "error":
         text = tr(effect.message or "error.default", language, **effect.params)
         return [(text if text != effect.message else tr("error.default", language), language)]
     key = f"spoken.{screen}"
     text = tr(key, language)
-    return [] if text == key else [(text, language)]
+    said = [] if text == key else [(text, language)]
+    # How it ended, where that has words ("your application was taken back"), before the screen's own words.
+    ending = tr(effect.message, language) if screen == "end" and effect.message else None
+    return ([(ending, language)] if ending and ending != effect.message else []) + said

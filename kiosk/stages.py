@@ -58,6 +58,8 @@ class ApplicationStage(Protocol):
         self, session: SessionData, offer_id: str, idempotency_key: str
     ) -> ev.ApplicationRecorded | ev.ApplicationFailed: ...
 
+    def withdraw(self, idempotency_key: str) -> ev.ApplicationWithdrawn: ...
+
 
 @dataclass(frozen=True)
 class StageInfo:

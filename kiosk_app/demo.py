@@ -157,6 +157,11 @@ class ScriptedCustomer:
             return ev.DetailsSubmitted(at=now, details=details)
         if state is State.OFFERS and data.offers:
             return ev.OfferChosen(at=now, offer_id=data.offers[0].offer_id)
+        if state is State.REVIEW and data.chosen_offer is not None:
+            # Reads the costs, picks the monthly payment it will really pay, then agrees.
+            if not data.review_understood:
+                return ev.PaymentPicked(at=now, monthly=data.chosen_offer.monthly_payment)
+            return ev.BorrowAgreed(at=now)
         if state is State.CONFIRMATION and data.application_ref:
             return ev.Finish(at=now)
         return None

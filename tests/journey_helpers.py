@@ -62,6 +62,7 @@ FORWARD: list[tuple[State, ev.Event]] = [
     (State.DETAILS, details()),
     (State.SCORING, score()),
     (State.OFFERS, ev.OfferChosen(offer_id="offer-a")),
+    (State.REVIEW, ev.BorrowAgreed()),  # after the right monthly payment is picked (forward_event)
     (State.CONFIRMATION, ev.ApplicationRecorded(reference="APP-1", queued=False)),
 ]
 
@@ -84,7 +85,8 @@ def walk(state: State, journey: Journey | None = None) -> tuple[Journey, Transit
         if journey.state is state:
             break
         assert journey.state is current, (journey.state, current)
-        last = journey.handle(forward_event(journey))
+        while journey.state is current:  # a state may take more than one step (the review's check, then agree)
+            last = journey.handle(forward_event(journey))
     assert journey.state is state
     return journey, last
 
@@ -98,6 +100,8 @@ def forward_event(journey: Journey) -> ev.Event:
     state = journey.state
     if state is State.CONFIRMATION and journey.data.application_ref:
         return ev.Finish()
+    if state is State.REVIEW and not journey.data.review_understood:
+        return ev.PaymentPicked(monthly=OFFER.monthly_payment)
     for current, event in FORWARD:
         if current is state:
             if isinstance(event, ev.IdCaptureResult):

@@ -14,6 +14,7 @@ from kiosk.journey.states import CUSTOMER_STATES, DEFAULT_TIMEOUTS_S, State
 from tests.journey_helpers import (
     CHALLENGES,
     FORWARD,
+    OFFER,
     details,
     id_ok,
     live_ok,
@@ -32,14 +33,17 @@ def effect_types(transition) -> list[type]:
 def test_forward_path_visits_every_main_state_in_order_and_ends_wiped():
     j = new_journey()
     seen = [j.state]
-    for _, event in FORWARD:
+    for state, event in FORWARD:
+        if state is State.REVIEW:
+            j.handle(ev.PaymentPicked(monthly=OFFER.monthly_payment))
         j.handle(event)
         seen.append(j.state)
     t = j.handle(ev.Finish())
     seen.append(j.state)
     assert seen == [
         State.ATTRACT, State.LANGUAGE, State.CONSENT, State.ID_CAPTURE, State.LIVE_CAPTURE, State.MATCH,
-        State.CONFIRM_IDENTITY, State.DETAILS, State.SCORING, State.OFFERS, State.CONFIRMATION, State.CONFIRMATION, State.END,
+        State.CONFIRM_IDENTITY, State.DETAILS, State.SCORING, State.OFFERS, State.REVIEW, State.CONFIRMATION,
+        State.CONFIRMATION, State.END,
     ]
     assert fx.WipeBiometrics in effect_types(t)
     assert j.data.biometrics.is_empty
@@ -157,11 +161,58 @@ def test_scoring_failure_retries_then_hands_off():
     assert j.state is State.HANDOFF and j.data.handoff.reason == "scoring_network_down"
 
 
-def test_offer_must_be_one_that_was_offered():
+def test_offer_must_be_one_that_was_offered_and_choosing_is_not_applying():
     j = walk_to(State.OFFERS)
     assert j.handle(ev.OfferChosen(offer_id="not-offered")).ignored
-    j.handle(ev.OfferChosen(offer_id="offer-a"))
+    t = j.handle(ev.OfferChosen(offer_id="offer-a"))
+    assert j.state is State.REVIEW and fx.SubmitApplication not in effect_types(t)
+
+
+def test_the_review_asks_for_the_monthly_payment_before_i_agree_unlocks_the_application():
+    j = walk_to(State.REVIEW)
+    shown = j.handle(ev.Back())  # back to the offers, nothing applied for
+    assert j.state is State.OFFERS and j.data.chosen_offer_id is None and shown.effects[0].screen == "offers"
+    t = j.handle(ev.OfferChosen(offer_id="offer-a"))
+    params = t.effects[0].params
+    assert sorted(params["choices"]) == sorted([OFFER.monthly_payment, round(OFFER.amount / 12, 2),
+                                                OFFER.total_repayable])
+    assert params["name"] and params["understood"] is False
+    assert j.handle(ev.BorrowAgreed()).ignored  # not before the check
+    wrong = j.handle(ev.PaymentPicked(monthly=OFFER.total_repayable))  # the total taken for the monthly
+    assert wrong.effects[0].message == "review.check_wrong" and j.state is State.REVIEW
+    right = j.handle(ev.PaymentPicked(monthly=OFFER.monthly_payment))
+    assert right.effects[0].message == "review.understood" and right.effects[0].params["understood"] is True
+    t = j.handle(ev.BorrowAgreed())
     assert j.state is State.CONFIRMATION
+    submit = next(e for e in t.effects if isinstance(e, fx.SubmitApplication))
+    assert submit.offer_id == "offer-a"
+
+
+def test_three_wrong_picks_bring_the_shopkeeper_to_explain_and_no_application_is_made():
+    j = walk_to(State.REVIEW)
+    for _ in range(3):
+        t = j.handle(ev.PaymentPicked(monthly=1.0))
+    assert j.state is State.HANDOFF and j.data.handoff.reason == "review_not_understood"
+    assert fx.SubmitApplication not in effect_types(t)
+
+
+def test_an_application_still_in_the_outbox_can_be_withdrawn_or_cancelled_but_a_sent_one_cannot():
+    j = walk_to(State.CONFIRMATION)
+    j.handle(ev.ApplicationRecorded(reference="APP-9", queued=True))
+    for ask in (ev.Withdraw(), ev.Cancel()):  # either takes it back while the lender does not have it
+        t = j.handle(ask)
+        assert t.effects == (fx.WithdrawApplication(f"{j.data.session_id}:offer-a"),) and j.state is State.CONFIRMATION
+    t = j.handle(ev.ApplicationWithdrawn(outcome="withdrawn"))
+    assert j.state is State.END and j.ended_sessions[-1]["end_reason"] == "withdrawn"
+    assert t.effects[-1].message == "end.withdrawn"
+    j = walk_to(State.CONFIRMATION)
+    j.handle(ev.ApplicationRecorded(reference="APP-9", queued=True))
+    j.handle(ev.Withdraw())
+    t = j.handle(ev.ApplicationWithdrawn(outcome="already_sent"))  # the drainer sent it meanwhile
+    assert j.state is State.CONFIRMATION and t.effects[0].message == "confirmation.already_sent"
+    assert j.handle(ev.Withdraw()).ignored  # sent: nothing to take back here
+    j.handle(ev.Cancel())
+    assert j.state is State.END and j.ended_sessions[-1]["end_reason"] == "cancelled"
 
 
 def test_confirmation_prints_receipt_once_and_queued_is_told_plainly():
@@ -176,8 +227,7 @@ def test_confirmation_prints_receipt_once_and_queued_is_told_plainly():
 
 
 def test_submit_application_carries_a_stable_idempotency_key():
-    j = walk_to(State.OFFERS)
-    t = j.handle(ev.OfferChosen(offer_id="offer-a"))
+    j, t = walk(State.CONFIRMATION)
     submit = next(e for e in t.effects if isinstance(e, fx.SubmitApplication))
     assert submit.idempotency_key == f"{j.data.session_id}:offer-a"
 

@@ -9,7 +9,7 @@ from kiosk.journey import effects as fx
 from kiosk.journey import events as ev
 from kiosk.journey.session import LivenessSummary
 from kiosk.journey.states import DEFAULT_TIMEOUTS_S, State
-from tests.journey_helpers import details, forward_event, new_journey, sample, score
+from tests.journey_helpers import OFFER, details, forward_event, new_journey, sample, score
 
 
 def _event_factories():
@@ -30,6 +30,14 @@ def _event_factories():
         lambda: score(),
         lambda: ev.ScoringFailed(code="network_down"),
         lambda: ev.OfferChosen(offer_id="offer-a"),
+        lambda: ev.PaymentPicked(monthly=OFFER.monthly_payment),
+        lambda: ev.PaymentPicked(monthly=1.0),
+        lambda: ev.BorrowAgreed(),
+        lambda: ev.Back(),
+        lambda: ev.Withdraw(),
+        lambda: ev.ApplicationRecorded(reference="APP-2", queued=True),
+        lambda: ev.ApplicationWithdrawn(outcome="withdrawn"),
+        lambda: ev.ApplicationWithdrawn(outcome="already_sent"),
         lambda: ev.ApplicationRecorded(reference="APP-1", queued=False),
         lambda: ev.Finish(),
         lambda: ev.Cancel(),
@@ -100,4 +108,4 @@ def test_forward_steps_reach_every_state():
     for _ in range(len(State) + 2):
         j.handle(forward_event(j))
         seen.add(j.state)
-    assert {State.MATCH, State.OFFERS, State.CONFIRMATION, State.END} <= seen
+    assert {State.MATCH, State.OFFERS, State.REVIEW, State.CONFIRMATION, State.END} <= seen

@@ -17,8 +17,8 @@ from tests.journey_helpers import DOCUMENT
 
 
 def product(**kw) -> Product:
-    base = {"id": "p", "lender": "L", "name": "N", "min_amount": 500, "max_amount": 20000, "terms": [6, 12],
-            "nominal_rate": 0.12, "fee_rate": 0.0, "grades": ["A", "B"]}
+    base = {"id": "p", "lender": "L", "lender_zh": "甲", "name": "N", "min_amount": 500, "max_amount": 20000,
+            "terms": [6, 12], "nominal_rate": 0.12, "fee_rate": 0.0, "late_daily_rate": 0.0005, "grades": ["A", "B"]}
     return Product(**{**base, **kw})
 
 

@@ -160,3 +160,42 @@ def test_the_fault_suite_loses_and_duplicates_nothing():
     for row in rows:
         assert row["lost"] == 0 and row["duplicated"] == 0 and row["survived"] == row["tries"], row
     assert proc.returncode == 0
+
+
+def test_a_withdrawn_application_is_never_sent_and_a_row_being_sent_cannot_be_withdrawn(tmp_path):
+    outbox = Outbox(tmp_path / "outbox.sqlite3", tmp_path / "device" / "outbox.key", device_number=7)
+    payload = {"estimate_id": "e", "offer_id": "x", "amount": 1.0, "term_months": 3}
+    outbox.enqueue("application", "k-1", payload)
+    outbox.enqueue("application", "k-2", payload)
+    assert outbox.withdraw("k-1") is True and outbox.withdraw("k-1") is False  # once
+    sent, tried = [], {}
+
+    def send(item):
+        tried[item.idempotency_key] = outbox.withdraw(item.idempotency_key)  # the customer taps during the send
+        sent.append(item.idempotency_key)
+        return {"application_id": "a"}
+
+    report = outbox.drain(send)
+    assert sent == ["k-2"] and tried == {"k-2": False} and report.sent == 1
+    assert outbox.counts() == {"withdrawn": 1, "sent": 1}
+    assert outbox.withdraw("k-2") is False  # the lender has it
+
+
+def test_a_send_cut_short_by_a_crash_is_pending_again_on_restart(tmp_path):
+    db, key = tmp_path / "outbox.sqlite3", tmp_path / "device" / "outbox.key"
+    outbox = Outbox(db, key, device_number=7)
+    outbox.enqueue("application", "k-1", {"estimate_id": "e", "offer_id": "x", "amount": 1.0, "term_months": 3})
+    with sqlite3.connect(db) as conn:  # what a power cut in the middle of a send leaves
+        conn.execute("UPDATE outbox SET status = 'sending'")
+    outbox.close()
+    assert Outbox(db, key, device_number=7).counts() == {"pending": 1}
+
+
+def test_the_withdraw_stage_tells_withdrawn_from_already_sent(tmp_path):
+    outbox = Outbox(tmp_path / "outbox.sqlite3", tmp_path / "device" / "outbox.key", device_number=7)
+    outbox.enqueue("application", "k-1", {"estimate_id": "e", "offer_id": "x", "amount": 1.0, "term_months": 3})
+    stage = CloudApplications(client=None, outbox=outbox)
+    assert stage.withdraw("k-1") == ev.ApplicationWithdrawn(outcome="withdrawn")
+    assert stage.withdraw("k-1") == ev.ApplicationWithdrawn(outcome="already_sent")
+    outbox.close()
+    assert stage.withdraw("k-1") == ev.ApplicationWithdrawn(outcome="failed")  # the database is gone: a person

@@ -41,7 +41,9 @@ def test_amounts_rates_and_references_are_read_as_people_say_them():
 def test_every_customer_screen_has_spoken_words_in_both_languages(language):
     data = SessionData(session_id="s", started_at=0, language=language)
     data.estimate = CreditEstimate(5000, "CNY", "B")
-    data.offers = (OfferSummary("p:12", 5000.0, 12, 0.108, 441.44, 5297.28, lender="County Bank", fee=0.0),)
+    data.offers = (OfferSummary("p:12", 5000.0, 12, 0.108, 441.44, 5297.28, lender="County Bank", fee=50.0,
+                                lender_zh="县银行", late_daily_rate=0.0005),)
+    data.chosen_offer_id = "p:12"
     for state in sorted(CUSTOMER_STATES - SPOKEN_BY_THE_JOURNEY, key=lambda s: s.value):
         params = {"reference": "01-0005P"} if state is State.CONFIRMATION else {}
         message = "error.network" if state is State.ERROR else None
@@ -51,6 +53,13 @@ def test_every_customer_screen_has_spoken_words_in_both_languages(language):
     expected = ("五千元", "四百四十一点四四元", "五千二百九十七点二八元", "百分之十点八") if language == "zh" else \
         ("5,000 yuan", "441.44 yuan", "5,297.28 yuan", "10.8 percent")
     assert all(words in offers for words in expected), offers
+    # The review says every cost, the lender in the customer's language, and the late-payment charge.
+    review = screen_speech(fx.ShowScreen("review"), data)[0][0]
+    expected = ("县银行", "四千九百五十元", "四百四十一点四四元", "百分之零点零五") if language == "zh" else \
+        ("County Bank", "4,950 yuan", "441.44 yuan", "0.05 percent")
+    assert all(words in review for words in expected), review
+    wrong = screen_speech(fx.ShowScreen("review", "review.check_wrong"), data)[0][0]
+    assert wrong != review and expected[2] in wrong  # re-explained: the monthly payment again
 
 
 def test_the_journey_speaks_consent_and_handoff_itself():

@@ -64,7 +64,10 @@ def test_the_receipt_speaks_the_customers_language():
     from kiosk.journey.session import OfferSummary
     from kiosk.runner import receipt_lines
 
-    offer = OfferSummary("p:12", 3000.0, 12, 0.191, 266.55, 3198.6, lender="Bank", fee=60.0)
+    offer = OfferSummary("p:12", 3000.0, 12, 0.191, 266.55, 3198.6, lender="Bank", fee=60.0, lender_zh="某银行",
+                         late_daily_rate=0.0005)
     zh, en = receipt_lines("zh", "01-0001X", True, offer), receipt_lines("en", "01-0001X", True, offer)
-    assert zh[0] == "贷款申请" and en[0] == "Loan application" and len(zh) == len(en) == 10
+    assert zh[0] == "贷款申请" and en[0] == "Loan application" and len(zh) == len(en) == 12
     assert "年化利率（含费用）: 19.10%" in zh and en[-1] == tr("receipt.queued", "en")
+    assert "贷款机构: 某银行" in zh and "Lender: Bank" in en  # the lender's name in the customer's language
+    assert "到手金额: 2,940.00" in zh and "逾期罚息（每天）: 0.05%" in zh

@@ -21,6 +21,7 @@ from kivy.uix.widget import Widget
 
 from kiosk.i18n import money, percent, reasons_text, tr
 from kiosk.journey import events as ev
+from kiosk.spoken import review_values
 from ui.view import ViewState
 
 BG = (0.07, 0.09, 0.12, 1)
@@ -31,7 +32,7 @@ MIN_TOUCH = dp(64)
 # Icons are glyphs the CJK font (WenQuanYi Micro Hei) carries, checked by rendering them: every instruction
 # gets one without image assets.
 ICONS = {"attract": "☞", "language": "文A", "consent": "✓", "id_capture": "□", "live_capture": "◎", "match": "…",
-         "confirm_identity": "?", "details": "☞", "scoring": "…", "offers": "¥", "confirmation": "✔", "end": "✔", "handoff": "☎", "error": "!"}
+         "confirm_identity": "?", "details": "☞", "scoring": "…", "offers": "¥", "review": "¥?", "confirmation": "✔", "end": "✔", "handoff": "☎", "error": "!"}
 BACKSPACE = "←"
 
 Post = Callable[[ev.Event], None]
@@ -336,7 +337,7 @@ class OffersScreen(KioskScreen):
         cards = BoxLayout(spacing=dp(8))
         for i, o in enumerate(view.offers[:3]):
             card = BoxLayout(orientation="vertical", spacing=dp(2))
-            card.add_widget(label(o.lender, 16))
+            card.add_widget(label(o.lender_name(lang), 16))
             card.add_widget(label(money(o.amount, lang) + "  ·  " + tr("screen.term_months", lang, term=o.term_months), 18))
             card.add_widget(label(tr("screen.monthly", lang, monthly=money(o.monthly_payment, lang)), 20))
             card.add_widget(label(tr("screen.total", lang, total=money(o.total_repayable, lang)), 16))
@@ -347,6 +348,45 @@ class OffersScreen(KioskScreen):
         self.root_box.add_widget(cards)
 
 
+class ReviewScreen(KioskScreen):
+    """Every cost of the chosen loan, then a check (which amount is paid each month?), then "I agree to borrow",
+    which only the right pick unlocks. Nothing is sent to the lender from here."""
+
+    state = "review"
+
+    def content(self, view, lang):
+        offer = next((o for o in view.offers if o.offer_id == view.params.get("offer_id")), None)
+        if offer is None:
+            self.root_box.add_widget(Widget())
+            return
+        figures = review_values(offer, lang, say=False)
+        body = BoxLayout(spacing=dp(8))
+        facts = BoxLayout(orientation="vertical", spacing=dp(2))
+        for key in ("review_lender", "review_amount", "review_monthly", "review_total", "review_apr", "review_late"):
+            big = key in ("review_monthly", "review_total", "review_apr")  # what the customer pays: largest
+            facts.add_widget(label(tr(f"screen.{key}", lang, **figures), 20 if big else 17,
+                                   color=(1, 0.85, 0.2, 1) if big else (1, 1, 1, 1)))
+        body.add_widget(facts)
+        check = BoxLayout(orientation="vertical", spacing=dp(6), size_hint_x=0.42)
+        message = tr(view.message, lang, **figures) if view.message else tr("screen.review_check", lang)
+        check.add_widget(label(message, 17))
+        understood = bool(view.params.get("understood"))
+        for i, amount in enumerate(view.params.get("choices", [])):
+            right = understood and abs(amount - offer.monthly_payment) < 0.005
+            check.add_widget(big_button(money(amount, lang), f"pick_{i}",
+                                        lambda a=amount: self.post(ev.PaymentPicked(monthly=a)),
+                                        GOOD if right else (0.2, 0.22, 0.28, 1)))
+        body.add_widget(check)
+        self.root_box.add_widget(body)
+        row = BoxLayout(size_hint_y=None, height=MIN_TOUCH, spacing=dp(8))
+        row.add_widget(big_button("◀ " + tr("back", lang), "review_back", lambda: self.post(ev.Back()),
+                                  (0.25, 0.25, 0.3, 1), size_hint_x=0.3))
+        agree = tr("screen.review_agree", lang, name=view.params.get("name", ""), amount=figures["amount"])
+        row.add_widget(big_button("✔ " + agree, "agree", lambda: self.post(ev.BorrowAgreed()),
+                                  GOOD if understood else (0.2, 0.22, 0.28, 1), disabled=not understood))
+        self.root_box.add_widget(row)
+
+
 class ConfirmationScreen(KioskScreen):
     state = "confirmation"
 
@@ -354,9 +394,17 @@ class ConfirmationScreen(KioskScreen):
         if view.reference is None:
             self.root_box.add_widget(label(tr("screen.working", lang), 24))
             return
-        key = "screen.queued" if view.queued else "screen.sent"
-        self.root_box.add_widget(label(tr(key, lang, reference=view.reference), 24))
-        self.root_box.add_widget(big_button("✔ " + tr("done", lang), "finish", lambda: self.post(ev.Finish()), GOOD))
+        if view.message == "confirmation.already_sent":
+            text = tr(view.message, lang, reference=view.reference)
+        else:
+            text = tr("screen.queued" if view.queued else "screen.sent", lang, reference=view.reference)
+        self.root_box.add_widget(label(text, 24))
+        row = BoxLayout(size_hint_y=None, height=MIN_TOUCH, spacing=dp(8))
+        if view.queued:  # the lender does not have it yet: it can still be taken back
+            row.add_widget(big_button("↶ " + tr("screen.withdraw", lang), "withdraw", lambda: self.post(ev.Withdraw()),
+                                      WARN))
+        row.add_widget(big_button("✔ " + tr("done", lang), "finish", lambda: self.post(ev.Finish()), GOOD))
+        self.root_box.add_widget(row)
 
 
 class EndScreen(KioskScreen):
@@ -364,6 +412,9 @@ class EndScreen(KioskScreen):
     customer_bar = False
 
     def content(self, view, lang):
+        ending = tr(view.message, lang) if view.message else None
+        if ending and ending != view.message:  # how it ended, where that has words
+            self.root_box.add_widget(label(ending, 26, color=(1, 0.85, 0.2, 1)))
         self.root_box.add_widget(label(tr("screen.end", lang), 28))
         self.root_box.add_widget(big_button(tr("back_to_start", lang), "restart", lambda: self.post(ev.Finish())))
 
@@ -394,4 +445,5 @@ class ErrorScreen(KioskScreen):
 
 
 SCREENS = (AttractScreen, LanguageScreen, ConsentScreen, IdCaptureScreen, LiveCaptureScreen, MatchScreen,
-           ConfirmIdentityScreen, DetailsScreen, ScoringScreen, OffersScreen, ConfirmationScreen, EndScreen, HandoffScreen, ErrorScreen)
+           ConfirmIdentityScreen, DetailsScreen, ScoringScreen, OffersScreen, ReviewScreen, ConfirmationScreen, EndScreen,
+           HandoffScreen, ErrorScreen)

@@ -12,9 +12,10 @@ from contract.schemas import Offer, Product
 def offer_for(product: Product, amount: Decimal, term_months: int) -> Offer:
     f = price(amount, product.nominal_rate, product.fee_rate, term_months)
     return Offer(offer_id=f"{product.id}:{term_months}", product_id=product.id, lender=product.lender,
-                 name=product.name, amount=f.amount, term_months=term_months, nominal_rate=product.nominal_rate,
+                 lender_zh=product.lender_zh, name=product.name, amount=f.amount, term_months=term_months, nominal_rate=product.nominal_rate,
                  fee_rate=product.fee_rate, fee=f.fee, monthly_payment=f.monthly_payment,
-                 total_repayable=f.total_repayable, apr=f.apr, formula=FORMULA)
+                 total_repayable=f.total_repayable, apr=f.apr, late_daily_rate=product.late_daily_rate,
+                 formula=FORMULA)
 
 
 def match_offers(products: list[Product], grade: str, limit: float, requested: float, term: int) -> list[Offer]:

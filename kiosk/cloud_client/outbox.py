@@ -10,7 +10,8 @@ before anything is sent and the same whether the application went at once or lat
 Delivery rules (``drain``): no answer (network down, timeouts, 5xx, a gateway's page) or a refusal of the
 service's that can pass later (rate limited, stale clock, unknown device until re-provisioned) leaves the row
 pending for the next try. Only the service's own final refusal (contract.errors) marks it rejected; a rejected
-row is kept and counted for staff (self-test, diagnostics), never deleted.
+row is kept and counted for staff (self-test, diagnostics), never deleted. A row is claimed ('sending') while it
+is sent, so a customer's withdrawal ('withdrawn': the row is never sent) can only take a row still waiting.
 """
 
 from __future__ import annotations
@@ -83,6 +84,8 @@ class Outbox:
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(outbox)")}
         if "reference" not in columns:  # an outbox from before references
             self._db.execute("ALTER TABLE outbox ADD COLUMN reference TEXT")
+        # A send cut short by a crash or power cut: pending again (a repeat is answered once: the idempotency key).
+        self._db.execute("UPDATE outbox SET status = 'pending' WHERE status = 'sending'")
 
     @classmethod
     def for_data_dir(cls, data_dir: Path) -> Outbox:
@@ -148,7 +151,10 @@ class Outbox:
         for item in self.items("pending"):
             if only is not None and item.id != only:
                 continue
-            self._update("UPDATE outbox SET attempts = attempts + 1 WHERE id = ?", (item.id,))
+            # Claimed before sending, so a withdrawal (``withdraw``) and a send never both happen to one row.
+            if not self._update("UPDATE outbox SET status = 'sending', attempts = attempts + 1 "
+                                "WHERE id = ? AND status = 'pending'", (item.id,)):
+                continue
             try:
                 result = send(item)
             except ValueError as exc:  # the row cannot make a valid request: kept for staff, not retried forever
@@ -163,16 +169,25 @@ class Outbox:
                     rejected += 1
                     continue
                 waiting = str(exc)[:200]
-                self._update("UPDATE outbox SET last_error = ? WHERE id = ?", (waiting, item.id))
+                self._update("UPDATE outbox SET status = 'pending', last_error = ? WHERE id = ?", (waiting, item.id))
                 break
+            except BaseException:
+                self._update("UPDATE outbox SET status = 'pending' WHERE id = ?", (item.id,))
+                raise
             self._update("UPDATE outbox SET status = 'sent', sent_at = ?, result = ? WHERE id = ?",
                          (time.time(), json.dumps(result), item.id))
             sent += 1
         return DrainReport(sent, rejected, len(self.items("pending")), waiting)
 
-    def _update(self, sql: str, args: tuple) -> None:
+    def withdraw(self, idempotency_key: str) -> bool:
+        """The customer changed their mind before the lender had it: True when the row was still waiting (now
+        'withdrawn', kept for the record and never sent); False when it is already sent, being sent, or gone."""
+        return bool(self._update("UPDATE outbox SET status = 'withdrawn' WHERE idempotency_key = ? AND "
+                                 "status = 'pending'", (idempotency_key,)))
+
+    def _update(self, sql: str, args: tuple) -> int:
         with self._lock, self._db:
-            self._db.execute(sql, args)
+            return self._db.execute(sql, args).rowcount
 
     def close(self) -> None:
         self._db.close()

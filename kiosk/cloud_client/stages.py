@@ -123,3 +123,12 @@ class CloudApplications:
         if status == "sent":
             self.on_delivered()
         return ev.ApplicationRecorded(reference=item.reference, queued=status != "sent")
+
+    def withdraw(self, idempotency_key: str) -> ev.ApplicationWithdrawn:
+        try:
+            outcome = "withdrawn" if self.outbox.withdraw(idempotency_key) else "already_sent"
+        except (sqlite3.Error, OSError) as exc:  # not marked withdrawn: it may still go, so a person takes over
+            log.error("withdrawal could not be stored", extra={"detail": str(exc)[:200]})
+            outcome = "failed"
+        log.info("application withdrawal", extra={"outcome": outcome})
+        return ev.ApplicationWithdrawn(outcome=outcome)

@@ -65,6 +65,11 @@ class SubmitApplication(Effect):
 
 
 @dataclass(frozen=True)
+class WithdrawApplication(Effect):
+    idempotency_key: str
+
+
+@dataclass(frozen=True)
 class PrintReceipt(Effect):
     reference: str
     queued: bool

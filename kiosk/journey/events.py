@@ -103,6 +103,33 @@ class OfferChosen(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class PaymentPicked(Event):
+    """The comprehension check: which of three amounts the customer thinks they pay each month."""
+
+    monthly: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class BorrowAgreed(Event):
+    """"I agree to borrow": only after the customer picked their monthly payment right."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Back(Event):
+    """One step back (from the review to the offers)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Withdraw(Event):
+    """The customer takes back an application the lender does not have yet (still in the outbox)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApplicationWithdrawn(Event):
+    outcome: str  # "withdrawn" (never sent), "already_sent" (the lender has it), "failed" (could not record it)
+
+
+@dataclass(frozen=True, kw_only=True)
 class ApplicationRecorded(Event):
     reference: str
     queued: bool  # True when stored in the outbox for later delivery (network down)

@@ -8,6 +8,7 @@ does not expect is ignored (recorded as such), so no event sequence can reach an
 from __future__ import annotations
 
 import logging
+import random
 import secrets
 import uuid
 from collections.abc import Callable, Mapping
@@ -22,6 +23,7 @@ from kiosk.journey.session import (
     ErrorInfo,
     HandoffSummary,
     MatchSummary,
+    OfferSummary,
     SessionData,
 )
 from kiosk.journey.states import CUSTOMER_STATES, DEFAULT_TIMEOUTS_S, State
@@ -32,6 +34,8 @@ log = logging.getLogger("kiosk.journey")
 # before the customer is sent to the shopkeeper.
 MAX_ERROR_RETRIES = 2
 # ID problems no second look can fix: the card itself is the problem, so the shopkeeper is called at once.
+# Wrong picks of the monthly payment before the shopkeeper is asked to explain the loan.
+MAX_REVIEW_MISSES = 3
 FINAL_ID_REASONS = frozenset({"id_expired", "id_region_invalid", "id_birth_date_invalid", "chip_print_mismatch"})
 
 
@@ -55,6 +59,20 @@ class Transition:
     event: str
     effects: tuple[fx.Effect, ...]
     ignored: bool = False
+
+
+def review_choices(offer: OfferSummary | None, seed: str) -> list[float]:
+    """Three monthly amounts for the comprehension check: the real one; the amount shared over the months with no
+    interest (what a customer who missed the interest expects); the total repayable (the total taken for the
+    monthly). In an order fixed per session, so a guess of "the middle one" is no strategy."""
+    if offer is None:
+        return []
+    no_interest = round(offer.amount / offer.term_months, 2)
+    choices = list(dict.fromkeys([offer.monthly_payment, no_interest, offer.total_repayable]))
+    while len(choices) < 3:  # figures that coincide (a one-month loan): a plainly wrong amount instead
+        choices.append(round(choices[-1] * 1.5, 2))
+    random.Random(seed).shuffle(choices)
+    return choices
 
 
 def _new_session_id() -> str:
@@ -109,6 +127,10 @@ class Journey:
         if isinstance(event, ev.Tick):
             return self._on_tick(event)
         in_session = state in CUSTOMER_STATES
+        d = self.data
+        if isinstance(event, ev.Cancel) and state is State.CONFIRMATION and d.application_queued:
+            # Cancel before the lender has it takes the application back; it never leaves the kiosk.
+            return [fx.WithdrawApplication(d.application_key)]
         if isinstance(event, ev.Cancel) and (in_session or state is State.HANDOFF):
             return self._end("cancelled", event.at)
         if isinstance(event, ev.CallShopkeeper) and in_session:
@@ -243,12 +265,51 @@ class Journey:
         return None
 
     def _in_offers(self, event: ev.Event) -> list[fx.Effect] | None:
+        # Choosing is not applying: the review comes first, with every cost, a check and an explicit "I agree".
         if isinstance(event, ev.OfferChosen) and any(o.offer_id == event.offer_id for o in self.data.offers):
-            self.data.chosen_offer_id = event.offer_id
+            d = self.data
+            d.chosen_offer_id, d.review_understood, d.review_misses = event.offer_id, False, 0
+            return self._enter(State.REVIEW, event.at)
+        return None
+
+    def _in_review(self, event: ev.Event) -> list[fx.Effect] | None:
+        d = self.data
+        offer = d.chosen_offer
+        if offer is None:
+            return None
+        if isinstance(event, ev.Back):
+            d.chosen_offer_id = None
+            return self._enter(State.OFFERS, event.at)
+        if isinstance(event, ev.PaymentPicked):
+            if abs(event.monthly - offer.monthly_payment) < 0.005:
+                d.review_understood = True
+                return self._review_screen("review.understood")
+            d.review_misses += 1
+            if d.review_misses >= MAX_REVIEW_MISSES:  # a person should explain it: not a loan by guesswork
+                return self._handoff("review_not_understood", event.at)
+            return self._review_screen("review.check_wrong")
+        if isinstance(event, ev.BorrowAgreed) and d.review_understood:
             return self._enter(State.CONFIRMATION, event.at)
         return None
 
+    def _review_screen(self, message: str | None) -> list[fx.Effect]:
+        d = self.data
+        params = {"offer_id": d.chosen_offer_id, "name": d.document.fields.name if d.document else "",
+                  "choices": review_choices(d.chosen_offer, d.session_id), "understood": d.review_understood}
+        return [fx.ShowScreen(State.REVIEW.value, message, params)]  # spoken with its figures (kiosk.spoken)
+
     def _in_confirmation(self, event: ev.Event) -> list[fx.Effect] | None:
+        d = self.data
+        if isinstance(event, ev.Withdraw) and d.application_ref is not None and d.application_queued:
+            return [fx.WithdrawApplication(d.application_key)]
+        if isinstance(event, ev.ApplicationWithdrawn):
+            if event.outcome == "withdrawn":
+                return self._end("withdrawn", event.at)
+            if event.outcome != "already_sent":
+                return self._handoff("withdraw_failed", event.at)
+            d.application_queued = False  # it went to the lender meanwhile: say so, nothing to take back here
+            return [fx.ShowScreen(State.CONFIRMATION.value, "confirmation.already_sent",
+                                  {"reference": d.application_ref})]
         if isinstance(event, ev.ApplicationRecorded) and self.data.application_ref is None:
             self.data.application_ref = event.reference
             self.data.application_queued = event.queued
@@ -310,9 +371,10 @@ class Journey:
             return [fx.ShowScreen(state.value, message, {"name": name, "number": d.document.masked_number})]
         if state is State.SCORING:
             return [show, fx.RequestScore(d.scoring_attempts + 1)]
+        if state is State.REVIEW:
+            return self._review_screen(message)
         if state is State.CONFIRMATION:
-            key = f"{d.session_id}:{d.chosen_offer_id}"
-            return [show, fx.SubmitApplication(d.chosen_offer_id or "", key)]
+            return [show, fx.SubmitApplication(d.chosen_offer_id or "", d.application_key)]
         return [show]
 
     def _face_failed(self, at: float, reason: str, reasons: tuple[str, ...] = ()) -> list[fx.Effect]:

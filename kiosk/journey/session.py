@@ -133,6 +133,16 @@ class OfferSummary:
     total_repayable: float
     lender: str = ""
     fee: float = 0.0
+    lender_zh: str = ""  # the lender's name on Mandarin screens (the English one when the lender gave none)
+    late_daily_rate: float = 0.0  # penalty interest per day on an overdue payment
+
+    def lender_name(self, language: str) -> str:
+        return self.lender_zh if language == "zh" and self.lender_zh else self.lender
+
+    @property
+    def received(self) -> float:
+        """What the customer gets in hand: the fee is deducted at payout."""
+        return round(self.amount - self.fee, 2)
 
 
 @dataclass(frozen=True)
@@ -173,6 +183,8 @@ class SessionData:
     estimate: CreditEstimate | None = None
     offers: tuple[OfferSummary, ...] = ()
     chosen_offer_id: str | None = None
+    review_understood: bool = False  # picked the right monthly payment on the review screen
+    review_misses: int = 0
     application_ref: str | None = None
     application_queued: bool = False
     last_answer_intent: str | None = None
@@ -180,6 +192,15 @@ class SessionData:
     handoff: HandoffSummary | None = None
     end_reason: str | None = None
     biometrics: BiometricVault = field(default_factory=BiometricVault)
+
+    @property
+    def chosen_offer(self) -> OfferSummary | None:
+        return next((o for o in self.offers if o.offer_id == self.chosen_offer_id), None)
+
+    @property
+    def application_key(self) -> str:
+        """The idempotency key of this session's application (the outbox row, and the service's answer once)."""
+        return f"{self.session_id}:{self.chosen_offer_id}"
 
     def forget_personal_data(self) -> None:
         """Drop identity data at session end; keep only codes and counts for the session summary."""

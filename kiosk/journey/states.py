@@ -16,6 +16,7 @@ class State(StrEnum):
     DETAILS = "details"
     SCORING = "scoring"
     OFFERS = "offers"
+    REVIEW = "review"  # the chosen offer's full costs, a comprehension check, and "I agree to borrow"
     CONFIRMATION = "confirmation"
     END = "end"
     HANDOFF = "handoff"
@@ -34,6 +35,7 @@ CUSTOMER_STATES = frozenset(
         State.DETAILS,
         State.SCORING,
         State.OFFERS,
+        State.REVIEW,
         State.CONFIRMATION,
         State.ERROR,
     }
@@ -50,6 +52,7 @@ DEFAULT_TIMEOUTS_S: dict[State, float] = {
     State.DETAILS: 240.0,
     State.SCORING: 45.0,
     State.OFFERS: 240.0,
+    State.REVIEW: 300.0,  # the costs are read out in full; the customer may ask questions
     State.CONFIRMATION: 120.0,
     State.END: 8.0,
     State.HANDOFF: 600.0,

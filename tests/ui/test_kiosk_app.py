@@ -10,7 +10,7 @@ import pytest
 from hardware.camera import ReplayCamera
 from kiosk.admin_pin import PinStore
 from kiosk.config import load_config
-from kiosk.i18n import keys, tr
+from kiosk.i18n import keys, money, tr
 from kiosk.journey.session import OfferSummary
 from kiosk_app.demo import demo_world
 from tests.ui import harness as h  # sets the headless Kivy environment before kivy is imported
@@ -91,12 +91,25 @@ def test_whole_journey_by_touch(world, tmp_path, lang):
         assert app.manager.current == "offers" and "scoring" in app.shown
         assert tr("screen.choose", lang) in text_on_screen() and "%" in text_on_screen()
         h.screenshot(f"{lang}_06_offers")
-        h.tap(app, "offer_0")
+        h.tap(app, "offer_0")  # choosing is not applying: the review, with every cost
+        assert app.manager.current == "review" and app.view.reference is None
+        offer = world.journey.data.chosen_offer
+        assert money(offer.monthly_payment, lang) in text_on_screen() and offer.lender_name(lang) in text_on_screen()
+        assert h.find("agree").disabled  # "I agree to borrow" waits for the check
+        h.screenshot(f"{lang}_07_review")
+        choices = app.view.params["choices"]
+        wrong = next(i for i, c in enumerate(choices) if abs(c - offer.monthly_payment) > 0.005)
+        h.tap(app, f"pick_{wrong}")
+        assert app.view.message == "review.check_wrong" and h.find("agree").disabled
+        h.tap(app, f"pick_{choices.index(offer.monthly_payment)}")
+        assert app.view.message == "review.understood" and not h.find("agree").disabled
+        h.screenshot(f"{lang}_07_review_understood")
+        h.tap(app, "agree")
         assert app.manager.current == "confirmation" and app.view.reference
-        h.screenshot(f"{lang}_07_confirmation")
+        h.screenshot(f"{lang}_08_confirmation")
         h.tap(app, "finish")
         assert app.manager.current == "end" and world.journey.data.biometrics.is_empty
-        h.screenshot(f"{lang}_08_end")
+        h.screenshot(f"{lang}_09_end")
     finally:
         app.on_stop()
 
@@ -176,13 +189,15 @@ def test_staff_pin_with_lockout(world, tmp_path):
 
 def test_every_screen_renders_in_both_languages(world, tmp_path):
     app = make_app(world, tmp_path)
-    offer = OfferSummary("rural-bank-flex:12", 5000, 12, 0.108, 441.44, 5297.28, "County Rural Commercial Bank", 0)
+    offer = OfferSummary("rural-bank-flex:12", 5000, 12, 0.108, 441.44, 5297.28, "County Rural Commercial Bank", 0,
+                         "县农村商业银行", 0.0005)
     try:
         for lang in ("zh", "en"):
             for cls in SCREENS:
                 view = ViewState(state=cls.state, language=lang, limit=5000.0, offers=(offer,), reference="b0e3",
                                  handoff_code="123456", error_code="camera_missing", message="id.retry",
-                                 params={"reasons": ["tilt_card", "too_dark"]}, prompt=None)
+                                 params={"reasons": ["tilt_card", "too_dark"], "offer_id": offer.offer_id,
+                                         "name": "张伟", "choices": [416.67, 441.44, 5297.28]}, prompt=None)
                 app.show(view)
                 h.pump(3)
                 assert app.manager.current == cls.state
