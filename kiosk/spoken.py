@@ -9,7 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import cn2an
 
-from kiosk.i18n import money, percent, tr
+from kiosk.i18n import money, percent, retry_words, tr
 from kiosk.journey import effects as fx
 from kiosk.journey.session import OfferSummary, SessionData
 
@@ -82,6 +82,14 @@ def screen_speech(effect: fx.ShowScreen, data: SessionData) -> list[tuple[str, s
         return [(tr("spoken.language", lang), lang) for lang in ("zh", "en")]
     if screen == "offers":
         return [(offers_speech(data, language), language)]
+    retry = retry_words(effect.message, effect.params.get("reasons") or [], language)
+    if retry and screen in ("id_capture", "live_capture"):  # why it is asked again, then what to do
+        key = f"spoken.{screen}"
+        return [(retry, language)] + ([(tr(key, language), language)] if tr(key, language) != key else [])
+    if screen == "scoring" and effect.message == "scoring.retrying":  # not a silent "please wait" on a retry
+        return [(tr(effect.message, language, **effect.params), language)]
+    if screen == "details" and (effect.message or "").startswith("details."):
+        return [(tr(effect.message, language), language)]  # what to fix, said at once
     if screen == "review":
         return [(review_speech(effect.message, data, language), language)]
     if screen == "confirmation" and effect.params.get("reference"):

@@ -470,3 +470,20 @@ def test_the_document_is_forgotten_when_the_session_ends():
     assert j.data.document is not None
     j.handle(ev.Cancel())
     assert j.data.document is None and j.data.details is None
+
+
+def test_typing_restarts_the_idle_clock_and_a_missing_field_is_said_at_once():
+    j = walk_to(State.DETAILS)
+    limit = DEFAULT_TIMEOUTS_S[State.DETAILS]
+    j.handle(ev.Touched(at=limit - 1))
+    assert j.handle(ev.Tick(at=limit + 1)).ignored and j.state is State.DETAILS  # still typing: not ended
+    t = j.handle(ev.DetailsInvalid(at=limit + 2, problem="amount_missing"))
+    assert j.state is State.DETAILS and t.effects[0].message == "details.amount_missing"
+
+
+def test_the_non_face_route_from_consent_goes_to_the_shopkeeper_with_nothing_captured():
+    j = walk_to(State.CONSENT)
+    t = j.handle(ev.ManualCheckChosen())
+    assert j.state is State.HANDOFF and j.data.handoff.reason == "manual_id_check" and j.data.consent is None
+    assert fx.StartIdCapture not in effect_types(t) and fx.NotifyShopkeeper in effect_types(t)
+    assert fx.Speak("handoff.manual_id_check") in t.effects

@@ -19,6 +19,7 @@ def _event_factories():
         lambda: ev.LanguageChosen(language="xx"),
         lambda: ev.ConsentGiven(agreed=True),
         lambda: ev.ConsentGiven(agreed=False),
+        lambda: ev.ManualCheckChosen(),
         lambda: ev.IdCaptureResult(ok=True, portrait=sample("id_portrait")),
         lambda: ev.IdCaptureResult(ok=False, portrait=sample("id_portrait"), reasons=("blur",)),
         lambda: ev.LiveCaptureResult(ok=True, frames=(sample(), sample()), liveness=LivenessSummary(0.9, 2, 2)),

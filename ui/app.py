@@ -6,6 +6,7 @@ offscreen driver and keeps Kivy away from the command line and the user's home d
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 
@@ -39,6 +40,11 @@ def register_cjk_font() -> str:
             LabelBase.register(name="Roboto", fn_regular=path)
             return path
     raise RuntimeError("no CJK font installed (Debian package fonts-wqy-microhei)")
+
+
+def check_name(name: str, lang: str) -> str:
+    words = tr(f"selftest.{name}", lang)
+    return name if words == f"selftest.{name}" else words
 
 
 class KioskApp(App):
@@ -137,6 +143,9 @@ class KioskApp(App):
         popup = Popup(title=tr("admin.pin", lang), content=box, size_hint=(0.7, 0.95), auto_dismiss=True)
 
         def key(k: str) -> None:
+            if not self.pins.is_set():  # a kiosk provisioned without a PIN: say so, not "0 tries left"
+                status.text = tr("admin.no_pin", lang)
+                return
             if k == BACKSPACE:
                 digits[-1:] = []
             elif k == "✔":
@@ -146,7 +155,7 @@ class KioskApp(App):
                     popup.dismiss()
                     self.open_admin_menu(lang)
                 elif result.locked_for_s > 0:
-                    status.text = tr("admin.locked", lang, minutes=int(result.locked_for_s // 60) + 1)
+                    status.text = tr("admin.locked", lang, minutes=math.ceil(result.locked_for_s / 60))
                 else:
                     status.text = tr("admin.wrong_pin", lang, left=result.tries_left)
             else:
@@ -169,7 +178,9 @@ class KioskApp(App):
 
         def run_selftest() -> None:
             if self.selftest is not None:
-                report.text = "\n".join(f"{'PASS' if r.ok else 'FAIL'}  {r.name}: {r.detail}" for r in self.selftest())
+                # Verdict and check names in the staff member's language; the details are technical (English).
+                report.text = "\n".join(f"{tr('admin.pass' if r.ok else 'admin.fail', lang)}  "
+                                        f"{check_name(r.name, lang)}: {r.detail}" for r in self.selftest())
 
         def close() -> None:
             self.admin_open = False

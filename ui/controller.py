@@ -123,8 +123,8 @@ class JourneyController:
             self._publish(None)
 
     def _transitioned(self, transition: Transition) -> None:
-        if transition.ignored:
-            return
+        if transition.ignored or (not transition.effects and transition.state is transition.previous):
+            return  # nothing new to show (a touch that only restarts the idle clock): no redraw
         if transition.state is not transition.previous:
             self._answer = None
             self._prompt = None

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from kivy.graphics import Color, Ellipse, Line, Rectangle
+from kivy.clock import Clock
+from kivy.graphics import Color, Line, Rectangle
 from kivy.graphics.texture import Texture
 from kivy.metrics import dp
 from kivy.uix.boxlayout import BoxLayout
@@ -19,7 +20,7 @@ from kivy.uix.label import Label
 from kivy.uix.screenmanager import Screen
 from kivy.uix.widget import Widget
 
-from kiosk.i18n import money, percent, reasons_text, tr
+from kiosk.i18n import money, percent, reasons_text, retry_words, tr
 from kiosk.journey import events as ev
 from kiosk.spoken import review_values
 from ui.view import ViewState
@@ -38,18 +39,42 @@ BACKSPACE = "←"
 Post = Callable[[ev.Event], None]
 
 
+# Text shrinks to fit its box, down to these sizes (a long word list at 800x480), and is never cut off.
+SMALLEST_BUTTON_FONT, SMALLEST_FONT = dp(15), dp(13)
+
+
+def fit(widget: Label, smallest: float) -> Label:
+    """Wrap the text to the widget's width and shrink its font until it fits the height (never below
+    ``smallest``); again whenever the size or the text changes."""
+    base = widget.font_size
+
+    def refit(*_):
+        widget.text_size = (max(1.0, widget.width - dp(12)), None)
+        widget.font_size = base
+        widget.texture_update()
+        while widget.texture_size[1] > widget.height and widget.font_size > smallest:
+            widget.font_size = max(smallest, widget.font_size - dp(1))
+            widget.texture_update()
+
+    widget.bind(size=refit, text=refit)
+    return widget
+
+
 def big_button(text: str, kiosk_id: str, on_press: Callable[[], None], color=ACCENT, **kw) -> Button:
     button = Button(text=text, font_size=dp(24), size_hint_y=None, height=max(MIN_TOUCH, kw.pop("height", 0)),
-                    background_normal="", background_color=color, **kw)
+                    background_normal="", background_color=color, halign="center", valign="middle", **kw)
     button.kiosk_id = kiosk_id
     button.bind(on_release=lambda *_: on_press())
-    return button
+    return fit(button, SMALLEST_BUTTON_FONT)
 
 
 def label(text: str, size: float = 24, **kw) -> Label:
-    lbl = Label(text=text, font_size=dp(size), halign="center", valign="middle", **kw)
-    lbl.bind(size=lambda w, s: setattr(w, "text_size", (s[0] - dp(16), None)))
-    return lbl
+    return fit(Label(text=text, font_size=dp(size), halign="center", valign="middle", **kw), SMALLEST_FONT)
+
+
+def icon(glyph: str) -> Label:
+    """A step's picture-glyph: one line, never wrapped."""
+    return Label(text=glyph, font_size=dp(30), size_hint_x=None, width=dp(72))
 
 
 class KioskScreen(Screen):
@@ -71,17 +96,15 @@ class KioskScreen(Screen):
         lang = view.language
         self.root_box.clear_widgets()
         title = BoxLayout(size_hint_y=None, height=dp(56))
-        title.add_widget(label(ICONS.get(self.state, ""), 32, size_hint_x=None, width=dp(64)))
+        title.add_widget(icon(ICONS.get(self.state, "")))
         title.add_widget(label(self.title(view), 28))
+        if view.answer:  # a voice answer takes the title's place while it shows: the screen keeps its room
+            title.height = dp(84)
+            title.add_widget(label(view.answer, 18, color=(0.7, 0.9, 1, 1), size_hint_x=2.5))
         self.root_box.add_widget(title)
         self.content(view, lang)
         if view.prompt:
             self.root_box.add_widget(label(view.prompt, 26, color=(1, 0.85, 0.2, 1), size_hint_y=None, height=dp(60)))
-        if view.answer:
-            self.root_box.add_widget(label(view.answer, 18, color=(0.7, 0.9, 1, 1), size_hint_y=None, height=dp(72)))
-        if view.listening:
-            self.root_box.add_widget(label(tr("listening", lang), 22, color=(0.6, 1, 0.6, 1), size_hint_y=None,
-                                           height=dp(40)))
         if self.customer_bar:
             self.root_box.add_widget(self.bottom_bar(lang, view.listening))
 
@@ -139,6 +162,8 @@ class ConsentScreen(KioskScreen):
         row = BoxLayout(size_hint_y=None, height=MIN_TOUCH, spacing=dp(16))
         row.add_widget(big_button("✔ " + tr("consent.agree", lang), "agree",
                                   lambda: self.post(ev.ConsentGiven(agreed=True)), GOOD))
+        row.add_widget(big_button("☎ " + tr("consent.manual", lang), "manual_check",
+                                  lambda: self.post(ev.ManualCheckChosen()), WARN))
         row.add_widget(big_button("✖ " + tr("consent.decline", lang), "decline",
                                   lambda: self.post(ev.ConsentGiven(agreed=False)), (0.4, 0.4, 0.4, 1)))
         self.root_box.add_widget(row)
@@ -147,6 +172,12 @@ class ConsentScreen(KioskScreen):
 def hints(view: ViewState) -> str:
     reasons = view.params.get("reasons") or []
     return reasons_text(reasons, view.language)
+
+
+def retry_text(view: ViewState) -> str:
+    """Why the card or the face is asked for again, in words ("your face did not match the photo on your card"),
+    and what to do (the stage's hints), never a bare "try again"."""
+    return retry_words(view.message, view.params.get("reasons") or [], view.language)
 
 
 class CameraScreen(KioskScreen):
@@ -162,8 +193,8 @@ class CameraScreen(KioskScreen):
         self._texture: Texture | None = None
 
     def content(self, view, lang):
-        if view.message in ("id.retry",) or (view.message or "").startswith("face."):
-            text = tr("hint.id_retry", lang, reasons=hints(view) or tr("hint.face_retry", lang))
+        text = retry_text(view)
+        if text:
             self.root_box.add_widget(label(text, 20, color=(1, 0.8, 0.3, 1), size_hint_y=None, height=dp(40)))
         self.image = Widget()
         self.image.bind(pos=self._draw, size=self._draw)
@@ -214,22 +245,42 @@ class LiveCaptureScreen(CameraScreen):
     guide = "face"
 
 
+class Spinner(Widget):
+    """A turning arc: a wait that visibly moves (a still picture reads as a frozen machine). It turns only while
+    it is on the window."""
+
+    STEP_DEG, PERIOD_S = 12, 1 / 20
+
+    def __init__(self, **kw) -> None:
+        super().__init__(**kw)
+        self.angle = 0
+        self._clock = Clock.schedule_interval(self._turn, self.PERIOD_S)
+        self.bind(pos=self._draw, size=self._draw)
+
+    def _turn(self, _dt) -> bool:
+        if self.parent is None:
+            return False  # removed with its screen's content: stop the clock
+        if self.get_root_window() is not None:
+            self.angle = (self.angle + self.STEP_DEG) % 360
+            self._draw()
+        return True
+
+    def _draw(self, *_):
+        self.canvas.clear()
+        with self.canvas:
+            Color(*ACCENT)
+            r = min(self.width, self.height) * 0.3
+            Line(circle=(self.center_x, self.center_y, r, self.angle, self.angle + 270), width=dp(6))
+
+
 class WorkingScreen(KioskScreen):
     """Never a blank wait: what is happening, and a moving indicator."""
 
     def content(self, view, lang):
-        spinner = Widget()
-
-        def draw(*_):
-            spinner.canvas.clear()
-            with spinner.canvas:
-                Color(*ACCENT)
-                r = min(spinner.width, spinner.height) * 0.3
-                Ellipse(pos=(spinner.center_x - r, spinner.center_y - r), size=(2 * r, 2 * r), angle_start=0, angle_end=270)
-
-        spinner.bind(pos=draw, size=draw)
-        self.root_box.add_widget(spinner)
-        self.root_box.add_widget(label(tr("screen.working", lang), 22, size_hint_y=None, height=dp(40)))
+        self.root_box.add_widget(Spinner())
+        text = tr(view.message, lang, **view.params) if view.message else ""
+        text = text if text and text != view.message else tr("screen.working", lang)
+        self.root_box.add_widget(label(text, 22, size_hint_y=None, height=dp(60)))
 
 
 class MatchScreen(WorkingScreen):
@@ -259,60 +310,89 @@ class ConfirmIdentityScreen(KioskScreen):
 
 class DetailsScreen(KioskScreen):
     """Two amounts and a term, typed on a big on-screen keypad (no system keyboard on a kiosk). The identity is
-    not asked for: it is the card's, read and confirmed before this screen."""
+    not asked for: it is the card's, read and confirmed before this screen. A key press changes only its field's
+    text (rebuilding the screen per press lost taps), and tells the journey the customer is still there."""
 
     state = "details"
     fields = ("income", "amount")
+    MAX_DIGITS = 7
 
     def __init__(self, post, ask, **kw) -> None:
         super().__init__(post, ask, **kw)
         self.values = {f: "" for f in self.fields}
         self.term = 12
         self.active = self.fields[0]
+        self.lang = "zh"
+        self._fields: dict[str, Button] = {}
+        self._terms: dict[int, Button] = {}
 
     def reset(self) -> None:
         self.values = {f: "" for f in self.fields}
         self.term, self.active = 12, self.fields[0]
 
     def content(self, view, lang):
+        self.lang = lang
+        problem = view.message if (view.message or "").startswith("details.") else None
+        if problem:
+            self.root_box.add_widget(label(tr(problem, lang), 20, color=(1, 0.6, 0.4, 1), size_hint_y=None,
+                                           height=dp(40)))
         body = BoxLayout(spacing=dp(8))
         left = BoxLayout(orientation="vertical", spacing=dp(6))
-        for f in self.fields:
-            color = ACCENT if f == self.active else (0.25, 0.25, 0.3, 1)
-            left.add_widget(big_button(f"{tr('screen.' + f, lang)}: {self.values[f]}", f"field_{f}",
-                                       lambda f=f: self._select(f, view), color))
+        self._fields = {f: big_button(self._field_text(f), f"field_{f}", lambda f=f: self._select(f)) for f in self.fields}
+        for button in self._fields.values():
+            left.add_widget(button)
         terms = BoxLayout(size_hint_y=None, height=MIN_TOUCH, spacing=dp(6))
-        for t in (3, 6, 12, 24):
-            terms.add_widget(big_button(tr("screen.term_months", lang, term=t), f"term_{t}", lambda t=t: self._term(t, view),
-                                        GOOD if t == self.term else (0.25, 0.25, 0.3, 1)))
+        self._terms = {t: big_button(tr("screen.term_months", lang, term=t), f"term_{t}", lambda t=t: self._term(t))
+                       for t in (3, 6, 12, 24)}
+        for button in self._terms.values():
+            terms.add_widget(button)
         left.add_widget(terms)
         left.add_widget(big_button(tr("next", lang) + " ▶", "submit_details", self._submit, GOOD))
         body.add_widget(left)
         pad = GridLayout(cols=3, spacing=dp(4), size_hint_x=0.45)
         for key in "1234567890" + BACKSPACE:
-            pad.add_widget(big_button(key, f"key_{key}", lambda k=key: self._key(k, view), (0.2, 0.22, 0.28, 1)))
+            pad.add_widget(big_button(key, f"key_{key}", lambda k=key: self._key(k), (0.2, 0.22, 0.28, 1)))
         body.add_widget(pad)
         self.root_box.add_widget(body)
+        self._paint()
 
-    def _select(self, field, view):
+    def _field_text(self, field: str) -> str:
+        return f"{tr('screen.' + field, self.lang)}: {self.values[field]}"
+
+    def _paint(self) -> None:
+        for f, button in self._fields.items():
+            button.text = self._field_text(f)
+            button.background_color = ACCENT if f == self.active else (0.25, 0.25, 0.3, 1)
+        for t, button in self._terms.items():
+            button.background_color = GOOD if t == self.term else (0.25, 0.25, 0.3, 1)
+
+    def _touched(self) -> None:
+        self.post(ev.Touched())  # typing is activity: the idle clock must not end the session meanwhile
+
+    def _select(self, field):
         self.active = field
-        self.render(view)
+        self._paint()
+        self._touched()
 
-    def _term(self, term, view):
+    def _term(self, term):
         self.term = term
-        self.render(view)
+        self._paint()
+        self._touched()
 
-    def _key(self, key, view):
+    def _key(self, key):
         value = self.values[self.active]
-        value = value[:-1] if key == BACKSPACE else (value + key)[:7]
-        self.values[self.active] = value
-        self.render(view)
+        self.values[self.active] = value[:-1] if key == BACKSPACE else (value + key)[: self.MAX_DIGITS]
+        self._paint()
+        self._touched()
 
     def _submit(self):
         from kiosk.journey.session import ApplicantDetails
 
         v = self.values
-        if not v["income"] or not v["amount"]:
+        missing = next((f for f in self.fields if not v[f] or int(v[f]) == 0), None)
+        if missing:  # said and shown at once, with which field it is; the field is selected for typing
+            self.active = missing
+            self.post(ev.DetailsInvalid(problem=f"{missing}_missing"))
             return
         details = ApplicantDetails(float(v["income"]), float(v["amount"]), self.term)
         self.reset()
@@ -360,24 +440,22 @@ class ReviewScreen(KioskScreen):
             self.root_box.add_widget(Widget())
             return
         figures = review_values(offer, lang, say=False)
-        body = BoxLayout(spacing=dp(8))
-        facts = BoxLayout(orientation="vertical", spacing=dp(2))
+        facts = GridLayout(cols=2, spacing=dp(4))
         for key in ("review_lender", "review_amount", "review_monthly", "review_total", "review_apr", "review_late"):
-            big = key in ("review_monthly", "review_total", "review_apr")  # what the customer pays: largest
+            big = key in ("review_monthly", "review_total", "review_apr")  # what the customer pays: brightest
             facts.add_widget(label(tr(f"screen.{key}", lang, **figures), 20 if big else 17,
                                    color=(1, 0.85, 0.2, 1) if big else (1, 1, 1, 1)))
-        body.add_widget(facts)
-        check = BoxLayout(orientation="vertical", spacing=dp(6), size_hint_x=0.42)
+        self.root_box.add_widget(facts)
         message = tr(view.message, lang, **figures) if view.message else tr("screen.review_check", lang)
-        check.add_widget(label(message, 17))
+        self.root_box.add_widget(label(message, 18, size_hint_y=None, height=dp(34)))
         understood = bool(view.params.get("understood"))
+        choices = BoxLayout(size_hint_y=None, height=MIN_TOUCH, spacing=dp(8))
         for i, amount in enumerate(view.params.get("choices", [])):
             right = understood and abs(amount - offer.monthly_payment) < 0.005
-            check.add_widget(big_button(money(amount, lang), f"pick_{i}",
-                                        lambda a=amount: self.post(ev.PaymentPicked(monthly=a)),
-                                        GOOD if right else (0.2, 0.22, 0.28, 1)))
-        body.add_widget(check)
-        self.root_box.add_widget(body)
+            choices.add_widget(big_button(money(amount, lang), f"pick_{i}",
+                                          lambda a=amount: self.post(ev.PaymentPicked(monthly=a)),
+                                          GOOD if right else (0.2, 0.22, 0.28, 1)))
+        self.root_box.add_widget(choices)
         row = BoxLayout(size_hint_y=None, height=MIN_TOUCH, spacing=dp(8))
         row.add_widget(big_button("◀ " + tr("back", lang), "review_back", lambda: self.post(ev.Back()),
                                   (0.25, 0.25, 0.3, 1), size_hint_x=0.3))

@@ -78,6 +78,18 @@ def hint_key(reason: str) -> str:
     return "hint.follow_instructions" if code in NEUTRAL_REASONS else f"hint.{code}"
 
 
+def retry_words(message: str | None, reasons, language: str) -> str:
+    """A capture asked again: why (face.<reason>: its own words) and what to do (the hints), "" when not a retry."""
+    hints = reasons_text(reasons, language)
+    if message == "id.retry":
+        return tr("hint.id_retry", language, reasons=hints or tr("hint.face_retry", language))
+    if not (message or "").startswith("face."):
+        return ""
+    why = tr(message, language)
+    why = tr("hint.face_retry", language) if why == message else why
+    return f"{why}{'' if language == 'zh' else ' '}{hints}" if hints else why
+
+
 def reasons_text(reasons, language: str) -> str:
     """Reason codes as the hints a customer can act on ("hold the card flat, avoid reflections"), each once."""
     return ", ".join(tr(key, language) for key in dict.fromkeys(hint_key(r) for r in reasons))

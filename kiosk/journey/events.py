@@ -40,6 +40,11 @@ class ConsentGiven(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ManualCheckChosen(Event):
+    """The non-face route: the customer wants the shopkeeper to check the ID card by hand (no face photo)."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class IdCaptureResult(Event):
     ok: bool
     portrait: BiometricSample | None = None  # printed on the card
@@ -74,6 +79,16 @@ class IdentityConfirmed(Event):
 @dataclass(frozen=True, kw_only=True)
 class DetailsSubmitted(Event):
     details: ApplicantDetails
+
+
+@dataclass(frozen=True, kw_only=True)
+class Touched(Event):
+    """The customer is using the screen (a key of the keypad, a field): activity for the idle clock."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class DetailsInvalid(Event):
+    problem: str  # "income_missing" | "amount_missing": said and shown so the customer knows what to fix
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -135,6 +135,8 @@ class Journey:
             return self._end("cancelled", event.at)
         if isinstance(event, ev.CallShopkeeper) and in_session:
             return self._handoff("customer_asked", event.at)
+        if isinstance(event, ev.Touched) and in_session:
+            return []  # handled: the activity clock restarts, nothing else changes
         if isinstance(event, ev.QuestionAnswered) and in_session:
             self.data.last_answer_intent = event.intent
             return [fx.ShowAnswer(event.intent, event.text)]
@@ -179,6 +181,8 @@ class Journey:
         return None
 
     def _in_consent(self, event: ev.Event) -> list[fx.Effect] | None:
+        if isinstance(event, ev.ManualCheckChosen):  # recorded (handoff reason, audit), no photo taken
+            return self._handoff("manual_id_check", event.at)
         if not isinstance(event, ev.ConsentGiven):
             return None
         if not event.agreed:
@@ -249,6 +253,8 @@ class Journey:
         if isinstance(event, ev.DetailsSubmitted) and d.identity_confirmed and d.document is not None:
             d.details = event.details
             return self._enter(State.SCORING, event.at)
+        if isinstance(event, ev.DetailsInvalid):
+            return [fx.ShowScreen(State.DETAILS.value, f"details.{event.problem}")]
         return None
 
     def _in_scoring(self, event: ev.Event) -> list[fx.Effect] | None:
@@ -390,7 +396,8 @@ class Journey:
         self.data.scoring_attempts += 1
         if self.data.scoring_attempts >= self.limits.scoring_attempts:
             return self._handoff(f"scoring_{code}", at)
-        return self._enter(State.SCORING, at, "scoring.retrying", {"code": code})
+        return self._enter(State.SCORING, at, "scoring.retrying",
+                           {"code": code, "attempt": self.data.scoring_attempts + 1, "of": self.limits.scoring_attempts})
 
     def _error(self, code: str, at: float, detail: str = "") -> list[fx.Effect]:
         previous = self.state

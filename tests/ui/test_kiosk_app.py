@@ -15,7 +15,7 @@ from kiosk.journey.session import OfferSummary
 from kiosk_app.demo import demo_world
 from tests.ui import harness as h  # sets the headless Kivy environment before kivy is imported
 from ui.app import KioskApp
-from ui.screens import SCREENS
+from ui.screens import BACKSPACE, SCREENS
 from ui.view import ViewState
 
 
@@ -178,11 +178,29 @@ def test_staff_pin_with_lockout(world, tmp_path):
             for k in "111111":
                 h.tap(app, f"pin_{k}", wait=False)
             h.tap(app, "pin_✔", wait=False)
-        assert "锁定" in text_on_screen() or "Locked" in text_on_screen()
+        from kiosk.admin_pin import LOCKOUT_S
+
+        # The lockout said as long as it is (5 minutes was shown as 6).
+        assert tr("admin.locked", "zh", minutes=LOCKOUT_S // 60) in text_on_screen()
         for k in "246810":  # even the right PIN is refused while locked
             h.tap(app, f"pin_{k}", wait=False)
         h.tap(app, "pin_✔", wait=False)
         assert not app.admin_open
+    finally:
+        app.on_stop()
+
+
+def test_with_no_pin_set_the_pad_says_so(world, tmp_path):
+    from kivy.core.window import Window
+
+    app = KioskApp(world.runner, PinStore(tmp_path / "no-pin.json"), "zh", selftest=list)
+    h.start(app)
+    try:
+        for _ in range(5):
+            h.tap_at(10, Window.height - 10)
+        h.tap(app, "pin_1", wait=False)
+        assert tr("admin.no_pin", "zh") in text_on_screen()
+        assert tr("admin.wrong_pin", "zh", left=0) not in text_on_screen()
     finally:
         app.on_stop()
 
@@ -234,3 +252,41 @@ def test_escape_on_a_usb_keyboard_does_not_quit_the_kiosk(world, tmp_path):
         assert EventLoop.status not in ("stopped", "closed") and app.manager.current == "attract"
     finally:
         app.on_stop()
+
+
+def test_a_hundred_fast_taps_under_cpu_load_all_land_and_count_as_activity(world, tmp_path):
+    import multiprocessing
+
+    app = make_app(world, tmp_path)
+    load = [multiprocessing.Process(target=_spin, daemon=True) for _ in range(2)]
+    try:
+        begin(app, "en")
+        h.tap(app, "identity_yes")
+        assert app.manager.current == "details"
+        h.tap(app, "submit_details")  # nothing typed yet: told at once what to type, and nothing is lost
+        assert app.view.message == "details.income_missing" and app.manager.current == "details"
+        assert tr("details.income_missing", "en") in text_on_screen()
+        key_widget = h.find("key_1")
+        started = world.journey.last_activity
+        for p in load:
+            p.start()
+        h.tap(app, "field_amount", wait=False)
+        expected = ""
+        for i in range(100):  # type up to the field's 7 digits, erase them, again: every tap changes the text
+            key = BACKSPACE if (i // 7) % 2 else str(i % 10)
+            expected = expected[:-1] if key == BACKSPACE else (expected + key)[:7]
+            h.tap(app, f"key_{key}", wait=False)
+        h.settle(app)
+        screen = app.manager.get_screen("details")
+        assert screen.values["amount"] == expected and screen.values["income"] == ""
+        assert h.find("key_1") is key_widget  # the keypad was never rebuilt
+        assert world.journey.last_activity > started  # typing kept the session alive
+    finally:
+        for p in load:
+            p.terminate()
+        app.on_stop()
+
+
+def _spin() -> None:
+    while True:
+        pass
