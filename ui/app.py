@@ -143,7 +143,7 @@ class KioskApp(App):
         popup = Popup(title=tr("admin.pin", lang), content=box, size_hint=(0.7, 0.95), auto_dismiss=True)
 
         def key(k: str) -> None:
-            if not self.pins.is_set():  # a kiosk provisioned without a PIN: say so, not "0 tries left"
+            if not self.pins.is_set:  # a kiosk provisioned without a PIN: say so, not "0 tries left"
                 status.text = tr("admin.no_pin", lang)
                 return
             if k == BACKSPACE:

@@ -52,6 +52,11 @@ def fit(widget: Label, smallest: float) -> Label:
         widget.text_size = (max(1.0, widget.width - dp(12)), None)
         widget.font_size = base
         widget.texture_update()
+        # Text area grows with the square of the font size: one estimated step, then single steps (rendering a
+        # label is the costly part, so as few as possible).
+        if widget.texture_size[1] > widget.height:
+            widget.font_size = max(smallest, base * (widget.height / widget.texture_size[1]) ** 0.5)
+            widget.texture_update()
         while widget.texture_size[1] > widget.height and widget.font_size > smallest:
             widget.font_size = max(smallest, widget.font_size - dp(1))
             widget.texture_update()

@@ -78,6 +78,9 @@ class KnowledgeBase:
         self.domains = {lang: Domain.from_texts(lang, self._vocabulary(lang),
                                                 [normalize(w, lang) for w in words])
                         for lang, words in data["function_words"].items()}
+        self.intent_domains = {(i.name, lang): Domain.from_texts(lang, self._vocabulary(lang, [i]),
+                                                                 [normalize(w, lang) for w in words])
+                               for i in self.intents for lang, words in data["function_words"].items()}
 
     def _forms(self, words: list[str], language: str) -> tuple[str, ...]:
         """A keyword or cue as the knowledge base writes it and as written before its synonyms: 贷多少 becomes
@@ -85,9 +88,10 @@ class KnowledgeBase:
         forms = [f for w in words for f in (self.canonical(normalize(w, language), language), normalize(w, language))]
         return tuple(dict.fromkeys(forms))
 
-    def _vocabulary(self, language: str) -> list[str]:
-        texts = [w for table in [self.synonyms.get(language, {})] for kv in table.items() for w in kv]
-        for i in self.intents:
+    def _vocabulary(self, language: str, intents: list[Intent] | None = None) -> list[str]:
+        texts = [w for table in [self.synonyms.get(language, {})] for kv in table.items() for w in kv] \
+            if intents is None else []
+        for i in intents if intents is not None else self.intents:
             texts += [*i.phrases.get(language, ()), *i.keywords.get(language, ())]
             texts += [w for group in i.cues.get(language, ()) for w in group]
         return texts
@@ -184,12 +188,17 @@ class IntentMatcher:
         if coverage is not None and coverage < MIN_COVERAGE:
             return None, 0.0
         # The best score wins; between equal scores (one keyword hit each), the closer phrasing.
-        best, best_key = None, (0.0, 0.0)
+        best, best_key, by_shape = None, (0.0, 0.0), False
         for intent in self.kb.intents:
             fuzzy = max((similarity(query, p, language) for p in intent.phrases.get(language, ())), default=0.0)
-            key = (max(fuzzy, keyword_score(query, intent.keywords.get(language, ()), language)), fuzzy)
+            keyword = keyword_score(query, intent.keywords.get(language, ()), language)
+            key = (max(fuzzy, keyword), fuzzy)
             if key > best_key:
-                best, best_key = intent.name, key
+                best, best_key, by_shape = intent.name, key, keyword == 0.0
+        # Won on the shape of a phrasing alone: at least one of the question's own words must be that intent's.
+        own = self.kb.intent_domains.get((best, language)) if by_shape else None
+        if own is not None and own.coverage(query) == 0.0:
+            return None, 0.0
         return best, best_key[0]
 
     def match(self, text: str, language: str, values: dict[str, str] | None = None) -> IntentMatch:

@@ -3,6 +3,8 @@ screenshots of every screen saved under test-artifacts/screens/."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 
 import pytest
@@ -255,10 +257,8 @@ def test_escape_on_a_usb_keyboard_does_not_quit_the_kiosk(world, tmp_path):
 
 
 def test_a_hundred_fast_taps_under_cpu_load_all_land_and_count_as_activity(world, tmp_path):
-    import multiprocessing
-
     app = make_app(world, tmp_path)
-    load = [multiprocessing.Process(target=_spin, daemon=True) for _ in range(2)]
+    load = []
     try:
         begin(app, "en")
         h.tap(app, "identity_yes")
@@ -268,8 +268,8 @@ def test_a_hundred_fast_taps_under_cpu_load_all_land_and_count_as_activity(world
         assert tr("details.income_missing", "en") in text_on_screen()
         key_widget = h.find("key_1")
         started = world.journey.last_activity
-        for p in load:
-            p.start()
+        # One of the two cores kept busy by another program (its own process: a fork of a GL app misbehaves).
+        load.append(subprocess.Popen([sys.executable, "-c", "while True: pass"]))
         h.tap(app, "field_amount", wait=False)
         expected = ""
         for i in range(100):  # type up to the field's 7 digits, erase them, again: every tap changes the text
@@ -283,10 +283,6 @@ def test_a_hundred_fast_taps_under_cpu_load_all_land_and_count_as_activity(world
         assert world.journey.last_activity > started  # typing kept the session alive
     finally:
         for p in load:
-            p.terminate()
+            p.kill()
+            p.wait()
         app.on_stop()
-
-
-def _spin() -> None:
-    while True:
-        pass
