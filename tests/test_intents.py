@@ -106,3 +106,8 @@ def test_eval_intents_and_ask_text_on_the_command_line():
     refused = subprocess.run([sys.executable, "-m", "kiosk.cli", "ask", "--text", "hello"], capture_output=True,
                              text=True, timeout=120, check=False)
     assert refused.returncode == 2 and "--lang" in refused.stderr
+
+
+def test_an_english_question_shaped_like_a_phrasing_but_sharing_none_of_its_words_is_off_topic(matcher):
+    assert matcher.match("what time does the bank close", "en").intent is None  # "time", "bank" are known words
+    assert matcher.match("what is the interest rate", "en").intent == "interest_fees"

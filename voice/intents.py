@@ -78,9 +78,9 @@ class KnowledgeBase:
         self.domains = {lang: Domain.from_texts(lang, self._vocabulary(lang),
                                                 [normalize(w, lang) for w in words])
                         for lang, words in data["function_words"].items()}
-        self.intent_domains = {(i.name, lang): Domain.from_texts(lang, self._vocabulary(lang, [i]),
-                                                                 [normalize(w, lang) for w in words])
-                               for i in self.intents for lang, words in data["function_words"].items()}
+        self.intent_domains = {(i.name, "en"): Domain.from_texts("en", self._vocabulary("en", [i]),
+                                                                 [normalize(w, "en") for w in data["function_words"]["en"]])
+                               for i in self.intents}
 
     def _forms(self, words: list[str], language: str) -> tuple[str, ...]:
         """A keyword or cue as the knowledge base writes it and as written before its synonyms: 贷多少 becomes
@@ -195,8 +195,10 @@ class IntentMatcher:
             key = (max(fuzzy, keyword), fuzzy)
             if key > best_key:
                 best, best_key, by_shape = intent.name, key, keyword == 0.0
-        # Won on the shape of a phrasing alone: at least one of the question's own words must be that intent's.
-        own = self.kb.intent_domains.get((best, language)) if by_shape else None
+        # English won on the shape of a phrasing alone ("what time does the bank open" ~ "what is the interest
+        # rate"): at least one of the question's own words must be that intent's. Not for Mandarin, where a
+        # phrasing matched by sound is how a misheard question is understood (measured: it lost scam questions).
+        own = self.kb.intent_domains.get((best, language)) if by_shape and language == "en" else None
         if own is not None and own.coverage(query) == 0.0:
             return None, 0.0
         return best, best_key[0]
