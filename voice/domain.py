@@ -86,7 +86,8 @@ class Domain:
         syllables = _syllables(query)
         known = []
         for i, ch in enumerate(query):
-            if marked[i]:
+            # Function words, and what is not a Chinese character (a recogniser's stray English) say nothing.
+            if marked[i] or not "\u4e00" <= ch <= "\u9fff":
                 continue
             near = [f"{syllables[j]} {syllables[j + 1]}" for j in (i - 1, i) if 0 <= j < len(query) - 1]
             known.append(ch in self.words or any(p in self.sound_pairs for p in near))

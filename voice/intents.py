@@ -123,6 +123,8 @@ KEYWORD_BASE, KEYWORD_STEP, KEYWORD_CAP = 72.0, 8.0, 95.0
 # Below this share of its content words in the knowledge base's vocabulary a question is off-topic. Chosen on the
 # DEV phrasings (`kiosk eval intents --set dev`).
 MIN_COVERAGE = 0.5
+# A match this strong is taken whatever the coverage (chosen on the DEV phrasings and the synthesised FAQ speech).
+STRONG_MATCH = 75.0
 
 # Every cue group of an intent hit: the customer means it, whatever the closest phrasing is.
 CUE_SCORE = 96.0
@@ -182,11 +184,6 @@ class IntentMatcher:
         cued = [i for i in self.kb.intents if cues_met(query, i.cues.get(language, ()), language)]
         if cued:
             return min(cued, key=lambda i: not i.is_scam).name, CUE_SCORE
-        # Mostly words the knowledge base never uses: off-topic, however close its shape is to a phrasing.
-        domain = self.kb.domains.get(language)
-        coverage = domain.coverage(query) if domain else None
-        if coverage is not None and coverage < MIN_COVERAGE:
-            return None, 0.0
         # The best score wins; between equal scores (one keyword hit each), the closer phrasing.
         best, best_key, by_shape = None, (0.0, 0.0), False
         for intent in self.kb.intents:
@@ -195,6 +192,12 @@ class IntentMatcher:
             key = (max(fuzzy, keyword), fuzzy)
             if key > best_key:
                 best, best_key, by_shape = intent.name, key, keyword == 0.0
+        # Mostly words the knowledge base never uses: off-topic, unless the question is very close to a phrasing
+        # or a keyword (a misheard question keeps its sounds: 與其惡感們喚 is 逾期了怎么办).
+        domain = self.kb.domains.get(language)
+        coverage = domain.coverage(query) if domain and best_key[0] < STRONG_MATCH else None
+        if coverage is not None and coverage < MIN_COVERAGE:
+            return None, 0.0
         # English won on the shape of a phrasing alone ("what time does the bank open" ~ "what is the interest
         # rate"): at least one of the question's own words must be that intent's. Not for Mandarin, where a
         # phrasing matched by sound is how a misheard question is understood (measured: it lost scam questions).
