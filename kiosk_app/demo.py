@@ -256,6 +256,14 @@ def _run_session(world: DemoWorld, language: str, out: TextIO) -> int:
                 print(f"          offer {o.offer_id} ({o.lender}): {o.amount:,.2f} over {o.term_months} months, "
                       f"{o.monthly_payment:,.2f}/month, total {o.total_repayable:,.2f}, APR {100 * o.apr:.2f}% "
                       f"(fee {o.fee:,.2f})", file=out)
+        if t.event == "OfferChosen" and data.chosen_offer is not None:
+            o = data.chosen_offer
+            print(f"          review: receives {o.received:,.2f} after the fee, {o.term_months} payments of "
+                  f"{o.monthly_payment:,.2f}, late charge {100 * o.late_daily_rate:.2f}%/day; check amounts "
+                  f"{', '.join(f'{c:,.2f}' for c in t.effects[0].params.get('choices', []))}", file=out)
+        if t.event == "PaymentPicked":
+            print(f"          customer picks the monthly payment: {'right' if data.review_understood else 'wrong'}; "
+                  f"'I agree to borrow' {'unlocked' if data.review_understood else 'still locked'}", file=out)
         if t.event == "ApplicationRecorded":
             queued = " (queued: will be sent when the network is back)" if data.application_queued else ""
             print(f"          application reference {data.application_ref}{queued}; receipt printed", file=out)
