@@ -82,14 +82,10 @@ def screen_speech(effect: fx.ShowScreen, data: SessionData) -> list[tuple[str, s
         return [(tr("spoken.language", lang), lang) for lang in ("zh", "en")]
     if screen == "offers":
         return [(offers_speech(data, language), language)]
+    # Why the face is asked for again, then what to do (an ID card retry is spoken by the journey's Speak).
     retry = retry_words(effect.message, effect.params.get("reasons") or [], language)
-    if retry and screen in ("id_capture", "live_capture"):  # why it is asked again, then what to do
-        key = f"spoken.{screen}"
-        return [(retry, language)] + ([(tr(key, language), language)] if tr(key, language) != key else [])
-    if screen == "scoring" and effect.message == "scoring.retrying":  # not a silent "please wait" on a retry
-        return [(tr(effect.message, language, **effect.params), language)]
-    if screen == "details" and (effect.message or "").startswith("details."):
-        return [(tr(effect.message, language), language)]  # what to fix, said at once
+    if retry and screen == "live_capture":
+        return [(retry, language), (tr("spoken.live_capture", language), language)]
     if screen == "review":
         return [(review_speech(effect.message, data, language), language)]
     if screen == "confirmation" and effect.params.get("reference"):
@@ -100,9 +96,10 @@ def screen_speech(effect: fx.ShowScreen, data: SessionData) -> list[tuple[str, s
     if screen == "error":
         text = tr(effect.message or "error.default", language, **effect.params)
         return [(text if text != effect.message else tr("error.default", language), language)]
+    # A message with words (what to fix, why the wait is longer, how it ended) is said first, then the screen's
+    # own words. A handoff's reason is spoken by the journey itself (its Speak effect).
+    message = tr(effect.message, language, **effect.params) if effect.message and screen != "handoff" else None
+    said = [(message, language)] if message and message != effect.message else []
     key = f"spoken.{screen}"
     text = tr(key, language)
-    said = [] if text == key else [(text, language)]
-    # How it ended, where that has words ("your application was taken back"), before the screen's own words.
-    ending = tr(effect.message, language) if screen == "end" and effect.message else None
-    return ([(ending, language)] if ending and ending != effect.message else []) + said
+    return said + ([] if text == key else [(text, language)])

@@ -11,6 +11,7 @@ from hardware.audio import read_audio_file
 from hardware.printer import NoPrinter
 from hardware.speaker import FileSpeaker
 from kiosk.devices import Devices
+from kiosk.i18n import tr
 from kiosk.journey import effects as fx
 from kiosk.journey import events as ev
 from kiosk.journey.session import CreditEstimate, OfferSummary, SessionData
@@ -114,3 +115,12 @@ def test_everything_said_in_one_step_is_one_sound(tmp_path):
     runner, speaker = _runner(tmp_path, State.ATTRACT)
     runner.send(ev.StartPressed())  # the language screen: Mandarin, then English, joined
     assert len(speaker.played) == 1
+
+
+def test_a_retry_is_said_once_with_its_reason():
+    data = SessionData(session_id="s", started_at=0, language="en")
+    face = [t for t, _ in screen_speech(fx.ShowScreen("live_capture", "face.face_mismatch"), data)]
+    assert face[0] == tr("face.face_mismatch", "en") and len(face) == 2
+    # The ID card retry's hints are the journey's own Speak effect: the screen does not say them again.
+    card = [t for t, _ in screen_speech(fx.ShowScreen("id_capture", "id.retry", {"reasons": ["tilt_card"]}), data)]
+    assert not any(tr("hint.tilt_card", "en") in t for t in card)
