@@ -4,9 +4,11 @@ The runner is the only place where the pure journey meets the outside world. It 
 Kivy app calls it from a worker thread so the screen never waits on vision or the network.
 
 Cancel and "call the shopkeeper" must act at once, even while a stage is busy on that worker: ``interrupt()``
-(called from the UI thread) sets the stages' stop signal, which ends camera streams at the next frame and cloud
-calls within a tenth of a second; what the interrupted stage returns is dropped, and the Cancel queued behind it
-then ends the session and wipes the biometrics.
+(called from the UI thread) sets the stages' stop signal, which ends cloud calls within a tenth of a second; a
+camera stage runs on a thread of its own and is left at once (one ID frame's reading takes up to 2 s on a busy
+kiosk, too long to wait for): its camera refuses further frames, and whatever it returns later is wiped. What an
+interrupted stage returns is dropped, and the Cancel queued behind it then ends the session and wipes the
+biometrics.
 """
 
 from __future__ import annotations
@@ -47,18 +49,40 @@ INTERRUPTING = (ev.Cancel, ev.CallShopkeeper)
 
 
 class StoppableCamera:
-    """The camera as the stages see it: reading ends (StreamStopped) as soon as the stop signal is set."""
+    """The camera as one capture sees it: reading ends (StreamStopped) once the capture is left."""
 
-    def __init__(self, camera: Camera, stop) -> None:
-        self._camera, self._stop = camera, stop
+    def __init__(self, camera: Camera) -> None:
+        self._camera = camera
+        self._left = threading.Event()
+        self._reading = threading.Lock()
 
     def read(self) -> Frame:
-        if self._stop.is_set():
-            raise StreamStopped("camera", "stopped by the kiosk")
-        return self._camera.read()
+        with self._reading:
+            if self._left.is_set():
+                raise StreamStopped("camera", "stopped by the kiosk")
+            return self._camera.read()
+
+    def leave(self) -> None:
+        """No frame is read after this returns (a read under way finishes first: the device may close next)."""
+        self._left.set()
+        with self._reading:
+            pass
+
+    @property
+    def left(self) -> bool:
+        return self._left.is_set()
 
     def __getattr__(self, name: str):
         return getattr(self._camera, name)
+
+
+def wipe_result(event: ev.Event | None) -> None:
+    """Zero the biometrics of a capture result nobody will use (an abandoned capture's)."""
+    for name in ("portrait", "chip_portrait", "frames"):
+        value = getattr(event, name, None)
+        for sample in value if isinstance(value, tuple) else (value,):
+            if sample is not None:
+                sample.wipe()
 
 
 def limits_from_config(config: KioskConfig) -> JourneyLimits:
@@ -196,13 +220,44 @@ class Runner:
 
     def _capture_id(self, effect: fx.StartIdCapture) -> list[ev.Event]:
         self._open_camera("id")
-        camera = StoppableCamera(self.devices.camera, self.stages.stop)
-        return [self.stages.id_capture.capture_id(camera, effect.attempt, self._prompt)]
+        return self._leavable(lambda camera, prompt: self.stages.id_capture.capture_id(camera, effect.attempt, prompt))
 
     def _capture_live(self, effect: fx.StartLiveCapture) -> list[ev.Event]:
         self._open_camera("live")
-        camera = StoppableCamera(self.devices.camera, self.stages.stop)
-        return [self.stages.live_capture.capture_live(camera, effect.attempt, effect.challenges, self._prompt)]
+        return self._leavable(lambda camera, prompt: self.stages.live_capture.capture_live(
+            camera, effect.attempt, effect.challenges, prompt))
+
+    def _leavable(self, capture: Callable[[StoppableCamera, Callable[[str], None]], ev.Event]) -> list[ev.Event]:
+        """Run a capture on its own thread and wait for it, or leave it the moment the stop signal is set."""
+        camera = StoppableCamera(self.devices.camera)
+        done = threading.Event()
+        outcome: dict[str, object] = {}
+
+        def prompt(challenge: str) -> None:
+            if not camera.left:  # a left capture's late instruction is not shown or said
+                self._prompt(challenge)
+
+        def run() -> None:
+            try:
+                outcome["event"] = capture(camera, prompt)
+            except Exception as exc:  # noqa: BLE001 - re-raised on the waiting worker (StreamStopped, DeviceError)
+                outcome["error"] = exc
+            finally:
+                done.set()
+                if camera.left:
+                    wipe_result(outcome.get("event"))
+
+        threading.Thread(target=run, name="capture", daemon=True).start()
+        while not done.wait(0.05):
+            if self.stages.stop.is_set():
+                camera.leave()
+                if done.is_set():  # finished just now: the thread may have checked before leave(); wipe here
+                    wipe_result(outcome.get("event"))
+                log.info("capture left", extra={"reason": "interrupted"})
+                return []
+        if "error" in outcome:
+            raise outcome["error"]
+        return [outcome["event"]]
 
     def _match(self, _effect: fx.RunMatch) -> list[ev.Event]:
         return [self.stages.face_match.match(self.journey.data.biometrics)]

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from hardware.camera import Camera, ReplayCamera
-from hardware.errors import DeviceMissing, EndOfReplay
+from hardware.errors import DeviceMissing, EndOfReplay, StreamStopped
 from hardware.microphone import ReplayMicrophone
 from hardware.printer import EscPosFilePrinter
 from hardware.speaker import FileSpeaker
@@ -213,6 +213,51 @@ def test_cancel_during_a_busy_stage_ends_the_session_within_a_second(devices):
         assert runner.journey.data.biometrics.is_empty
         # The stop reached the journey: the next customer's capture runs normally.
         assert not runner.stages.stop.is_set()
+    finally:
+        controller.shutdown()
+
+
+class SlowAnalysisIdStage:
+    """One frame, then 3 s of analysis (an ID frame's OCR on a busy kiosk took 1.9 s), then a portrait."""
+
+    def __init__(self) -> None:
+        self.result: ev.IdCaptureResult | None = None
+        self.reads_after = 0
+
+    def capture_id(self, camera: Camera, attempt: int, on_prompt) -> ev.IdCaptureResult:
+        frame = camera.read()
+        time.sleep(3.0)
+        on_prompt("show_back")
+        for _ in range(3):  # the capture was left meanwhile: no further frame
+            try:
+                camera.read()
+                self.reads_after += 1
+            except StreamStopped:
+                pass
+        self.result = ev.IdCaptureResult(ok=True, portrait=BiometricSample("id_portrait", frame.image.copy()),
+                                         document=DOCUMENT)
+        return self.result
+
+
+def test_cancel_leaves_a_capture_busy_with_one_frame_and_wipes_what_it_returns(devices):
+    """Issue 16 item 4: Cancel during ID capture waited for the frame being read (1.9 s under load)."""
+    from ui.controller import JourneyController
+
+    stage = SlowAnalysisIdStage()
+    prompts = []
+    runner = Runner(new_journey(), devices(), Stages(id_capture=stage), on_prompt=lambda c, t: prompts.append(c))
+    controller = JourneyController(runner, None, lambda f: f(), lambda view: None)
+    try:
+        for event in (ev.StartPressed(), ev.LanguageChosen(language="zh"), ev.ConsentGiven(agreed=True)):
+            controller.post(event)
+        time.sleep(0.5)  # the stage is inside its analysis
+        t0 = time.monotonic()
+        controller.post(ev.CallShopkeeper()).result(timeout=5)
+        assert time.monotonic() - t0 < 0.5
+        assert runner.journey.state is State.HANDOFF and runner.journey.data.biometrics.is_empty
+        time.sleep(3.0)  # the left capture finishes
+        assert stage.result is not None and stage.result.portrait.is_wiped
+        assert stage.reads_after == 0 and prompts == []  # no frame read, no late instruction shown
     finally:
         controller.shutdown()
 
