@@ -280,6 +280,9 @@ class Runner:
         # A scam warning is said in full: a tap on the screen does not cut it short.
         self._say(effect.text, protect=is_scam(effect.intent))
 
+    def _warn_idle(self, effect: fx.WarnIdle) -> None:
+        self._say(tr("idle.warning", self.journey.data.language or "en", seconds=effect.seconds))
+
     def _speak(self, effect: fx.Speak) -> None:
         self._say(spoken_text(effect, self.journey.data.language or "en"))
 
@@ -419,4 +422,5 @@ EFFECTS: dict[type[fx.Effect], tuple[str | None, Callable[[Runner, fx.Effect], l
     fx.SessionEnded: (None, Runner._session_ended),
     fx.ShowScreen: (None, Runner._show_screen),
     fx.WipeBiometrics: (None, Runner._nothing),
+    fx.WarnIdle: (None, Runner._warn_idle),
 }

@@ -279,6 +279,10 @@ def test_handoff_resolves_or_times_out_to_end():
 def test_idle_timeout_in_customer_states_ends_and_wipes(state):
     j = walk_to(state)
     limit = DEFAULT_TIMEOUTS_S[state]
+    assert j.handle(ev.Tick(at=limit - 31)).ignored
+    # Issue 16 item 5: the session ended with no warning. Now "are you still there?" 30 s before, once.
+    warned = j.handle(ev.Tick(at=limit - 29.5))
+    assert warned.effects == (fx.WarnIdle(30),) and j.warning_until == limit
     assert j.handle(ev.Tick(at=limit - 0.5)).ignored
     assert j.state is state
     t = j.handle(ev.Tick(at=limit))
@@ -292,6 +296,24 @@ def test_activity_resets_the_idle_timer():
     j.handle(ev.QuestionAnswered(at=limit - 1, intent="interest_rate", confidence=0.9))
     j.handle(ev.Tick(at=limit + 1))
     assert j.state is State.DETAILS
+
+
+def test_a_touch_during_the_idle_warning_clears_it_and_the_next_wait_is_warned_again():
+    j = walk_to(State.DETAILS)
+    limit = DEFAULT_TIMEOUTS_S[State.DETAILS]
+    j.handle(ev.Tick(at=limit - 20))
+    assert j.warning_until == limit
+    j.handle(ev.Touched(at=limit - 10))
+    assert j.warning_until is None
+    assert j.handle(ev.Tick(at=limit + 1)).ignored and j.state is State.DETAILS  # the clock restarted
+    again = j.handle(ev.Tick(at=2 * limit - 40))
+    assert again.effects == (fx.WarnIdle(30),) and j.state is State.DETAILS
+
+
+@pytest.mark.parametrize("state", [State.MATCH, State.SCORING])
+def test_stages_that_fail_over_when_they_run_out_give_no_idle_warning(state):
+    j = walk_to(state)
+    assert j.handle(ev.Tick(at=DEFAULT_TIMEOUTS_S[state] - 1)).ignored and j.warning_until is None
 
 
 def test_match_timeout_is_a_failed_face_attempt():

@@ -84,7 +84,7 @@ class KioskApp(App):
         Window.bind(on_touch_down=self._corner_gesture, on_keyboard=self._swallow_escape,
                     on_request_close=self._refuse_close)
         self._clocks = [
-            Clock.schedule_interval(lambda _dt: self.controller.tick(), 1.0),
+            Clock.schedule_interval(self._each_second, 1.0),
             Clock.schedule_interval(self._refresh_preview, 1 / 30),
         ]
         self.show(self.controller.view())
@@ -104,6 +104,10 @@ class KioskApp(App):
             self.manager.get_screen("details").reset()
         screen.render(view)
         self.manager.current = view.state
+
+    def _each_second(self, _dt) -> None:
+        self.controller.tick()
+        self.manager.current_screen.update_countdown()
 
     def _refresh_preview(self, _dt) -> None:
         screen = self.manager.current_screen

@@ -45,6 +45,7 @@ class JourneyController:
         self._answer: str | None = None
         self._prompt: str | None = None
         self._last: Transition | None = None
+        self._shown_deadline: float | None = None  # the idle warning's, as last published
         runner.transition_listeners.append(self._transitioned)
         runner.prompt_listeners.append(self._prompted)
 
@@ -123,7 +124,8 @@ class JourneyController:
             self._publish(None)
 
     def _transitioned(self, transition: Transition) -> None:
-        if transition.ignored or (not transition.effects and transition.state is transition.previous):
+        unchanged = not transition.effects and transition.state is transition.previous
+        if transition.ignored or (unchanged and self.runner.journey.warning_until == self._shown_deadline):
             return  # nothing new to show (a touch that only restarts the idle clock): no redraw
         if transition.state is not transition.previous:
             self._answer = None
@@ -138,4 +140,5 @@ class JourneyController:
         self._last = transition or self._last
         view = snapshot(self.runner.journey, self._last, self.default_language, self._answer, self._prompt,
                         self._listening)
+        self._shown_deadline = view.idle_deadline
         self.schedule(lambda: self.on_view(view))

@@ -7,6 +7,8 @@ everywhere (ask by voice, call the shopkeeper, cancel).
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Callable
 
 from kivy.clock import Clock
@@ -29,6 +31,7 @@ BG = (0.07, 0.09, 0.12, 1)
 ACCENT = (0.0, 0.45, 0.85, 1)
 GOOD = (0.05, 0.55, 0.25, 1)
 WARN = (0.85, 0.45, 0.0, 1)
+WARN_TEXT = (1, 0.8, 0.3, 1)
 MIN_TOUCH = dp(64)
 # Icons are glyphs the CJK font (WenQuanYi Micro Hei) carries, checked by rendering them: every instruction
 # gets one without image assets.
@@ -90,6 +93,7 @@ class KioskScreen(Screen):
     def __init__(self, post: Post, ask: Callable[[], None], repeat: Callable[[], None] = lambda: None, **kw) -> None:
         super().__init__(name=self.state, **kw)
         self.post, self.ask, self.repeat = post, ask, repeat
+        self._countdown = None  # (deadline, language, warning label, button) while the idle warning shows
         with self.canvas.before:
             Color(*BG)
             self._bg = Rectangle(pos=self.pos, size=self.size)
@@ -102,8 +106,18 @@ class KioskScreen(Screen):
         self.root_box.clear_widgets()
         title = BoxLayout(size_hint_y=None, height=dp(56))
         title.add_widget(icon(ICONS.get(self.state, "")))
-        title.add_widget(label(self.title(view), 28))
-        if view.answer:  # a voice answer takes the title's place while it shows: the screen keeps its room
+        self._countdown = None
+        if view.idle_deadline is not None:
+            # "Are you still there?" takes the title band and its button the bar's first place, with a countdown
+            # on both: the screen keeps its size, so nothing on it moves.
+            warning = label("", 18, color=WARN_TEXT)
+            still = big_button("", "still_here", lambda: self.post(ev.Touched()), WARN, size_hint_x=2)
+            title.add_widget(warning)
+            self._countdown = (view.idle_deadline, lang, warning, still)
+            self.update_countdown()
+        else:
+            title.add_widget(label(self.title(view), 28))
+        if view.answer and view.idle_deadline is None:  # a voice answer takes the title's place while it shows
             title.height = dp(84)
             title.add_widget(label(view.answer, 18, color=(0.7, 0.9, 1, 1), size_hint_x=2.5))
         self.root_box.add_widget(title)
@@ -115,6 +129,15 @@ class KioskScreen(Screen):
 
     customer_bar = True
 
+    def update_countdown(self) -> None:
+        """Called every second by the app clock while the idle warning shows."""
+        if self._countdown is None:
+            return
+        deadline, lang, warning, still = self._countdown
+        seconds = max(0, math.ceil(deadline - time.monotonic()))
+        warning.text = tr("idle.warning", lang, seconds=seconds)
+        still.text = f"✔ {tr('idle.still_here', lang)} ({tr('idle.countdown', lang, seconds=seconds)})"
+
     def title(self, view: ViewState) -> str:
         return tr(f"screen.{self.state}", view.language)
 
@@ -123,10 +146,13 @@ class KioskScreen(Screen):
 
     def bottom_bar(self, lang: str, listening: bool = False) -> BoxLayout:
         bar = BoxLayout(size_hint_y=None, height=MIN_TOUCH, spacing=dp(8))
-        # The same button starts a question and, while listening, ends it (the endpointer usually does first).
-        ask = "■ " + tr("listening_stop", lang) if listening else "? " + tr("ask", lang)
-        bar.add_widget(big_button(ask, "ask", self.ask, (0.1, 0.5, 0.2, 1) if listening else ACCENT))
-        bar.add_widget(big_button("↻ " + tr("say_again", lang), "say_again", self.repeat))
+        if self._countdown is not None:  # the idle warning: "I am still here" first, where the eye starts
+            bar.add_widget(self._countdown[3])
+        else:
+            # The same button starts a question and, while listening, ends it (the endpointer usually does first).
+            ask = "■ " + tr("listening_stop", lang) if listening else "? " + tr("ask", lang)
+            bar.add_widget(big_button(ask, "ask", self.ask, (0.1, 0.5, 0.2, 1) if listening else ACCENT))
+            bar.add_widget(big_button("↻ " + tr("say_again", lang), "say_again", self.repeat))
         bar.add_widget(big_button("☎ " + tr("help", lang), "help", lambda: self.post(ev.CallShopkeeper()), WARN))
         bar.add_widget(big_button("✖ " + tr("cancel", lang), "cancel", lambda: self.post(ev.Cancel()), (0.5, 0.1, 0.1, 1)))
         return bar
@@ -200,7 +226,7 @@ class CameraScreen(KioskScreen):
     def content(self, view, lang):
         text = retry_text(view)
         if text:
-            self.root_box.add_widget(label(text, 20, color=(1, 0.8, 0.3, 1), size_hint_y=None, height=dp(40)))
+            self.root_box.add_widget(label(text, 20, color=WARN_TEXT, size_hint_y=None, height=dp(40)))
         self.image = Widget()
         self.image.bind(pos=self._draw, size=self._draw)
         self.root_box.add_widget(self.image)

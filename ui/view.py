@@ -27,6 +27,7 @@ class ViewState:
     answer: str | None = None
     prompt: str | None = None
     listening: bool = False  # a question is being recorded: the ask button stops it
+    idle_deadline: float | None = None  # monotonic time the session ends unless touched (the warning shows)
 
 
 def snapshot(journey: Journey, transition: Transition | None, default_language: str,
@@ -50,4 +51,5 @@ def snapshot(journey: Journey, transition: Transition | None, default_language: 
         answer=answer,
         prompt=prompt,
         listening=listening,
+        idle_deadline=journey.warning_until,
     )

@@ -21,6 +21,13 @@ class ShowScreen(Effect):
 
 
 @dataclass(frozen=True)
+class WarnIdle(Effect):
+    """"Are you still there?": the session ends in ``seconds`` unless the customer touches the screen."""
+
+    seconds: int
+
+
+@dataclass(frozen=True)
 class Speak(Effect):
     message: str  # catalogue key; the runner speaks it in the session language (a key with no text: silence)
     params: dict[str, Any] = field(default_factory=dict)  # "reasons": reason codes, spoken as their hints

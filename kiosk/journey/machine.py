@@ -8,6 +8,7 @@ does not expect is ignored (recorded as such), so no event sequence can reach an
 from __future__ import annotations
 
 import logging
+import math
 import random
 import secrets
 import uuid
@@ -26,7 +27,7 @@ from kiosk.journey.session import (
     OfferSummary,
     SessionData,
 )
-from kiosk.journey.states import CUSTOMER_STATES, DEFAULT_TIMEOUTS_S, State
+from kiosk.journey.states import CUSTOMER_STATES, DEFAULT_TIMEOUTS_S, IDLE_WARNING_S, WARNED_STATES, State
 
 log = logging.getLogger("kiosk.journey")
 
@@ -101,6 +102,7 @@ class Journey:
         self.state = State.ATTRACT
         self.data = SessionData(session_id="", started_at=now)
         self.last_activity = now
+        self._warned_at: float | None = None  # the activity time the idle warning was given for
         self.ended_sessions: list[dict] = []
 
     # ---- public API -------------------------------------------------------------------------------
@@ -119,6 +121,14 @@ class Journey:
 
     def seconds_left(self, now: float) -> float:
         return self.limits.timeout(self.state) - (now - self.last_activity)
+
+    @property
+    def warning_until(self) -> float | None:
+        """When the session ends if the customer does nothing, while the idle warning shows (any activity since
+        the warning clears it: the clock it was given for has restarted)."""
+        if self._warned_at is None or self._warned_at != self.last_activity:
+            return None
+        return self.last_activity + self.limits.timeout(self.state)
 
     # ---- dispatch ---------------------------------------------------------------------------------
 
@@ -150,7 +160,12 @@ class Journey:
         return handler(event)
 
     def _on_tick(self, event: ev.Tick) -> list[fx.Effect] | None:
-        if event.at - self.last_activity < self.limits.timeout(self.state):
+        left = self.seconds_left(event.at)
+        if left > 0:
+            warn_at = min(IDLE_WARNING_S, self.limits.timeout(self.state) / 2)
+            if self.state in WARNED_STATES and left <= warn_at and self.warning_until is None:
+                self._warned_at = self.last_activity
+                return [fx.WarnIdle(math.ceil(left))]
             return None
         self.last_activity = event.at
         state = self.state

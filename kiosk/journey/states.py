@@ -41,6 +41,11 @@ CUSTOMER_STATES = frozenset(
     }
 )
 
+# States where an idle customer is warned, with a countdown, before the session ends (MATCH and SCORING do not
+# end a session when they run out: they fail over to a retry).
+WARNED_STATES = CUSTOMER_STATES - {State.MATCH, State.SCORING}
+IDLE_WARNING_S = 30.0  # or half the state's timeout, if that is shorter
+
 DEFAULT_TIMEOUTS_S: dict[State, float] = {
     State.ATTRACT: 300.0,  # only refreshes the attract loop
     State.LANGUAGE: 60.0,

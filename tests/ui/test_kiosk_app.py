@@ -3,6 +3,7 @@ screenshots of every screen saved under test-artifacts/screens/."""
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 import time
@@ -14,6 +15,7 @@ from kiosk.admin_pin import PinStore
 from kiosk.config import load_config
 from kiosk.i18n import keys, money, tr
 from kiosk.journey.session import OfferSummary
+from kiosk.journey.states import State
 from kiosk_app.demo import demo_world
 from tests.ui import harness as h  # sets the headless Kivy environment before kivy is imported
 from ui.app import KioskApp
@@ -131,6 +133,38 @@ def test_idle_timeout_wipes_and_returns_to_attract(world, tmp_path):
             time.sleep(0.05)
         assert "end" in app.shown and app.manager.current == "attract"
         assert world.journey.ended_sessions[-1]["end_reason"] == "idle_timeout"
+    finally:
+        app.on_stop()
+
+
+def test_idle_warning_counts_down_and_a_touch_keeps_the_session(world, tmp_path):
+    """Issue 16 item 5: the session ended with no "are you still there?"."""
+    limits = world.runner.journey.limits
+    world.runner.journey.limits = dataclasses.replace(limits, timeouts_s={**limits.timeouts_s, State.CONSENT: 8.0})
+    app = make_app(world, tmp_path)
+    try:
+        h.tap(app, "start")
+        h.tap(app, "lang_en")
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            h.pump(5)
+            try:
+                still = h.find("still_here")
+                break
+            except LookupError:
+                time.sleep(0.05)
+        first = still.text
+        assert app.manager.current == "consent" and tr("idle.still_here", "en") in first
+        assert tr("idle.warning", "en", seconds=4).split("{")[0][:20] in text_on_screen()
+        time.sleep(1.2)
+        h.pump(10)
+        assert still.text != first  # the countdown moves
+        h.screenshot("en_idle_warning")
+        h.tap(app, "still_here")
+        assert app.manager.current == "consent" and world.journey.warning_until is None
+        with pytest.raises(LookupError):
+            h.find("still_here")
+        h.find("ask")  # the bar is back
     finally:
         app.on_stop()
 

@@ -7,6 +7,7 @@ UPDATE_GOLDEN_SCREENS=1)."""
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -55,7 +56,8 @@ def view_for(state: str, lang: str, variant: str) -> ViewState:
         # Capture prompts come only from the camera steps; listening can happen anywhere.
         prompt=("请慢慢向左转头" if lang == "zh" else "Slowly turn your head to the left")
         if variant == "prompt" and state in ("id_capture", "live_capture") else None,
-        listening=variant == "prompt", queued=True)
+        listening=variant == "prompt", queued=True,
+        idle_deadline=time.monotonic() + 25 if variant == "message" else None)  # with the idle warning's band
 
 
 @pytest.fixture(scope="module")
