@@ -44,10 +44,10 @@ def say_reference(reference: str, language: str) -> str:
 
 def offers_speech(data: SessionData, language: str) -> str:
     parts = []
-    if data.estimate is not None:
+    if data.estimate is not None and data.estimate.limit > 0:  # never "your limit is zero yuan"
         parts.append(tr("spoken.limit", language, limit=say_money(data.estimate.limit, language)))
     if not data.offers:
-        return " ".join([*parts, tr("screen.no_offers", language)])
+        return " ".join([*parts, tr("screen.no_offers", language), tr("screen.declined_next", language)])
     for i, o in enumerate(data.offers[:3], start=1):
         parts.append(tr("spoken.offer", language, n=i, lender=o.lender_name(language), amount=say_money(o.amount, language),
                         term=o.term_months, monthly=say_money(o.monthly_payment, language),
@@ -92,7 +92,8 @@ def screen_speech(effect: fx.ShowScreen, data: SessionData) -> list[tuple[str, s
         key = "spoken.queued" if data.application_queued else "spoken.sent"
         if effect.message == "confirmation.already_sent":
             key = "spoken.already_sent"
-        return [(tr(key, language, reference=say_reference(effect.params["reference"], language)), language)]
+        said = tr(key, language, reference=say_reference(effect.params["reference"], language))
+        return [(said, language), (tr("screen.next_steps", language), language)]
     if screen == "error":
         text = tr(effect.message or "error.default", language, **effect.params)
         return [(text if text != effect.message else tr("error.default", language), language)]

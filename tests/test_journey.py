@@ -9,7 +9,7 @@ import pytest
 from kiosk.i18n import consent_version
 from kiosk.journey import effects as fx
 from kiosk.journey import events as ev
-from kiosk.journey.session import LivenessSummary
+from kiosk.journey.session import CreditEstimate, LivenessSummary
 from kiosk.journey.states import CUSTOMER_STATES, DEFAULT_TIMEOUTS_S, State
 from tests.journey_helpers import (
     CHALLENGES,
@@ -509,3 +509,14 @@ def test_the_non_face_route_from_consent_goes_to_the_shopkeeper_with_nothing_cap
     assert j.state is State.HANDOFF and j.data.handoff.reason == "manual_id_check" and j.data.consent is None
     assert fx.StartIdCapture not in effect_types(t) and fx.NotifyShopkeeper in effect_types(t)
     assert fx.Speak("handoff.manual_id_check") in t.effects
+
+
+def test_a_declined_customer_ends_with_done_and_one_who_has_offers_cannot():
+    j = walk_to(State.SCORING)
+    j.handle(ev.ScoreReceived(at=1.0, estimate=CreditEstimate(0, "CNY", "E", decision="declined")))
+    assert j.state is State.OFFERS
+    t = j.handle(ev.Finish(at=2.0))
+    assert j.state is State.END and fx.WipeBiometrics in effect_types(t)
+    assert j.ended_sessions[-1]["end_reason"] == "declined"
+    offered = walk_to(State.OFFERS)
+    assert offered.handle(ev.Finish(at=2.0)).ignored and offered.state is State.OFFERS

@@ -124,3 +124,21 @@ def test_a_retry_is_said_once_with_its_reason():
     # The ID card retry's hints are the journey's own Speak effect: the screen does not say them again.
     card = [t for t, _ in screen_speech(fx.ShowScreen("id_capture", "id.retry", {"reasons": ["tilt_card"]}), data)]
     assert not any(tr("hint.tilt_card", "en") in t for t in card)
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_a_declined_customer_hears_what_they_can_do_and_no_zero_limit(language):
+    """Issue 16 item 9: a declined customer heard "your estimated limit is 0" and no next step."""
+    data = SessionData(session_id="s", started_at=0, language=language,
+                       estimate=CreditEstimate(0, "CNY", "E", decision="declined"))
+    said = " ".join(t for t, _ in screen_speech(fx.ShowScreen("offers"), data))
+    assert tr("screen.declined_next", language) in said and say_money(0, language) not in said
+    assert tr("spoken.limit", language, limit="").split("{")[0].strip(" 。.") not in said
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_the_confirmation_says_what_happens_next(language):
+    data = SessionData(session_id="s", started_at=0, language=language)
+    said = [t for t, _ in screen_speech(fx.ShowScreen("confirmation", None, {"reference": "01-0005P"}), data)]
+    assert said[-1] == tr("screen.next_steps", language)
+    assert say_reference("01-0005P", language) in said[0]

@@ -433,8 +433,11 @@ class DetailsScreen(KioskScreen):
 class OffersScreen(KioskScreen):
     state = "offers"
 
+    def title(self, view):
+        return tr("screen.offers" if view.offers else "screen.result", view.language)
+
     def content(self, view, lang):
-        if view.limit is not None:
+        if view.limit:  # a declined customer is not shown "your limit: ¥0.00"
             self.root_box.add_widget(label(tr("screen.limit", lang, limit=money(view.limit, lang)), 24,
                                            size_hint_y=None, height=dp(40)))
         lower = view.limit is not None and view.requested is not None and view.limit < view.requested
@@ -442,8 +445,11 @@ class OffersScreen(KioskScreen):
             why = "; ".join(tr(f"reason.{c}", lang) for c in view.reason_codes)
             self.root_box.add_widget(label(tr("screen.why_lower", lang, reasons=why), 16,
                                            size_hint_y=None, height=dp(56)))
-        if not view.offers:
-            self.root_box.add_widget(label(tr("screen.no_offers", lang), 24))
+        if not view.offers:  # declined: what it means, what they can do, and a way out that is not "Cancel"
+            self.root_box.add_widget(label(tr("screen.no_offers", lang), 24, size_hint_y=None, height=dp(48)))
+            self.root_box.add_widget(label(tr("screen.declined_next", lang), 18))
+            self.root_box.add_widget(big_button("✔ " + tr("done", lang), "declined_done",
+                                                lambda: self.post(ev.Finish()), GOOD))
             return
         cards = BoxLayout(spacing=dp(8))
         for i, o in enumerate(view.offers[:3]):
@@ -508,6 +514,7 @@ class ConfirmationScreen(KioskScreen):
         else:
             text = tr("screen.queued" if view.queued else "screen.sent", lang, reference=view.reference)
         self.root_box.add_widget(label(text, 24))
+        self.root_box.add_widget(label(tr("screen.next_steps", lang), 18, color=(0.8, 0.9, 1, 1)))
         row = BoxLayout(size_hint_y=None, height=MIN_TOUCH, spacing=dp(8))
         if view.queued:  # the lender does not have it yet: it can still be taken back
             row.add_widget(big_button("↶ " + tr("screen.withdraw", lang), "withdraw", lambda: self.post(ev.Withdraw()),

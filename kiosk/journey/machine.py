@@ -291,6 +291,8 @@ class Journey:
             d = self.data
             d.chosen_offer_id, d.review_understood, d.review_misses = event.offer_id, False, 0
             return self._enter(State.REVIEW, event.at)
+        if isinstance(event, ev.Finish) and not self.data.offers:  # declined: "Done" ends the session kindly
+            return self._end("declined", event.at)
         return None
 
     def _in_review(self, event: ev.Event) -> list[fx.Effect] | None:

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from kiosk.i18n import tr
 from kiosk.journey.session import OfferSummary
 from tests.ui import harness as h  # sets the headless Kivy environment before kivy is imported
 from tests.ui.layout import problems
@@ -95,6 +96,27 @@ def test_every_screen_fits_without_overlap_or_cut_text(manager, size, lang):
         for variant in VARIANTS:
             show(manager, cls.state, lang, variant, size)
             found += [f"{cls.state}/{variant}: {p}" for p in problems()]
+    assert not found, "\n".join(found)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_declined_customer_sees_a_next_step_and_no_zero_limit(manager, lang):
+    """Issue 16 item 9: "Estimated limit ¥0.00" and no next step."""
+    from tests.ui.test_kiosk_app import text_on_screen
+
+    found = []
+    for size in SIZES:
+        h.Window.size = size
+        h.pump(2)
+        manager.get_screen("offers").render(ViewState(state="offers", language=lang, limit=0.0, decision="declined"))
+        manager.current = "offers"
+        h.pump(3)
+        found += [f"{size}: {p}" for p in problems()]
+        shown = text_on_screen()
+        assert "0.00" not in shown and tr("screen.declined_next", lang) in shown
+        h.find("declined_done")
+        if size == SIZES[0]:
+            h.screenshot(f"{lang}_06_declined")
     assert not found, "\n".join(found)
 
 
