@@ -155,6 +155,7 @@ class Runner:
         # the session language) for the screen and the voice.
         self.transition_listeners: list[Callable[[Transition], None]] = [on_transition] if on_transition else []
         self.prompt_listeners: list[Callable[[str, str], None]] = [on_prompt] if on_prompt else []
+        self.status_listeners: list[Callable[[str], None]] = []  # each capture frame's verdict: "ok" or a hint code
         self.last_answer = None  # the latest voice answer (transcript, intent, text) for the screen
         self._camera_open = False
         self._speech: list[tuple[str, str, bool]] = []  # (text, language, protected) said at the next flush
@@ -220,14 +221,16 @@ class Runner:
 
     def _capture_id(self, effect: fx.StartIdCapture) -> list[ev.Event]:
         self._open_camera("id")
-        return self._leavable(lambda camera, prompt: self.stages.id_capture.capture_id(camera, effect.attempt, prompt))
+        return self._leavable(lambda camera, prompt, status: self.stages.id_capture.capture_id(
+            camera, effect.attempt, prompt, on_status=status))
 
     def _capture_live(self, effect: fx.StartLiveCapture) -> list[ev.Event]:
         self._open_camera("live")
-        return self._leavable(lambda camera, prompt: self.stages.live_capture.capture_live(
-            camera, effect.attempt, effect.challenges, prompt))
+        return self._leavable(lambda camera, prompt, status: self.stages.live_capture.capture_live(
+            camera, effect.attempt, effect.challenges, prompt, on_status=status))
 
-    def _leavable(self, capture: Callable[[StoppableCamera, Callable[[str], None]], ev.Event]) -> list[ev.Event]:
+    def _leavable(self, capture: Callable[[StoppableCamera, Callable[[str], None], Callable[[str], None]], ev.Event]
+                  ) -> list[ev.Event]:
         """Run a capture on its own thread and wait for it, or leave it the moment the stop signal is set."""
         camera = StoppableCamera(self.devices.camera)
         done = threading.Event()
@@ -237,9 +240,14 @@ class Runner:
             if not camera.left:  # a left capture's late instruction is not shown or said
                 self._prompt(challenge)
 
+        def status(code: str) -> None:
+            if not camera.left:
+                for listener in self.status_listeners:
+                    listener(code)
+
         def run() -> None:
             try:
-                outcome["event"] = capture(camera, prompt)
+                outcome["event"] = capture(camera, prompt, status)
             except Exception as exc:  # noqa: BLE001 - re-raised on the waiting worker (StreamStopped, DeviceError)
                 outcome["error"] = exc
             finally:

@@ -28,12 +28,16 @@ if TYPE_CHECKING:  # heavy imports (models), loaded only when the stages are bui
 
 
 class IdCaptureStage(Protocol):
-    def capture_id(self, camera: Camera, attempt: int, on_prompt: Callable[[str], None]) -> ev.IdCaptureResult: ...
+    def capture_id(self, camera: Camera, attempt: int, on_prompt: Callable[[str], None],
+                   on_status: Callable[[str], None] | None = None) -> ev.IdCaptureResult:
+        """``on_status``: each frame's verdict as a hint code ("ok", "card_not_found", "tilt_card")."""
+        ...
 
 
 class LiveCaptureStage(Protocol):
     def capture_live(
-        self, camera: Camera, attempt: int, challenges: tuple[str, ...], on_prompt: Callable[[str], None]
+        self, camera: Camera, attempt: int, challenges: tuple[str, ...], on_prompt: Callable[[str], None],
+        on_status: Callable[[str], None] | None = None,
     ) -> ev.LiveCaptureResult: ...
 
 

@@ -29,8 +29,9 @@ class VisionIdCapture:
     def __init__(self, capture: IdCardCapture) -> None:
         self.capture = capture
 
-    def capture_id(self, camera: Camera, attempt: int, on_prompt: Callable[[str], None]) -> ev.IdCaptureResult:
-        out = self.capture.run(_images(camera, self.capture.max_frames), on_prompt)
+    def capture_id(self, camera: Camera, attempt: int, on_prompt: Callable[[str], None],
+                   on_status: Callable[[str], None] | None = None) -> ev.IdCaptureResult:
+        out = self.capture.run(_images(camera, self.capture.max_frames), on_prompt, on_status)
         if not out.ok:
             return ev.IdCaptureResult(ok=False, reasons=out.reasons)
         chip_photo = out.chip.portrait if out.chip is not None else None
@@ -47,6 +48,7 @@ class VisionLiveCapture:
     def __init__(self, engine: LivenessEngine, max_frames: int) -> None:
         self.engine = engine
         self.max_frames = max_frames
+        self.challenge_seconds = engine.limits.time_limit_s  # the screen counts each challenge down
 
     def _frames(self, camera: Camera) -> Iterator[Frame]:
         for _ in range(self.max_frames):
@@ -56,10 +58,15 @@ class VisionLiveCapture:
                 return
 
     def capture_live(
-        self, camera: Camera, attempt: int, challenges: tuple[str, ...], on_prompt: Callable[[str], None]
+        self, camera: Camera, attempt: int, challenges: tuple[str, ...], on_prompt: Callable[[str], None],
+        on_status: Callable[[str], None] | None = None,
     ) -> ev.LiveCaptureResult:
+        def status(obs) -> None:  # "ok", or the frame's first problem as a hint code ("no_face", "too_dark")
+            if on_status is not None:
+                on_status("no_face" if obs is None else next(iter(obs.quality.reasons), "ok"))
+
         capture = self.engine.run(
-            self._frames(camera), tuple(Challenge(c) for c in challenges), lambda c: on_prompt(c.value)
+            self._frames(camera), tuple(Challenge(c) for c in challenges), lambda c: on_prompt(c.value), status
         )
         decision = capture.decision
         chosen = self.engine.verifier.best_frames(capture.observations) if decision.live else []

@@ -30,11 +30,12 @@ from ui.app import KioskApp
 
 def measure(app: KioskApp, seconds: float) -> tuple[float, int]:
     frames, t0 = 0, time.monotonic()
-    drawn0 = app.frames_drawn
+    screen = app.manager.current_screen
+    shown0 = getattr(screen, "frames_shown", 0)
     while time.monotonic() - t0 < seconds:
         EventLoop.idle()
         frames += 1
-    return frames / (time.monotonic() - t0), app.frames_drawn - drawn0
+    return frames / (time.monotonic() - t0), getattr(screen, "frames_shown", 0) - shown0
 
 
 def main() -> None:
@@ -57,12 +58,13 @@ def main() -> None:
         deadline = time.monotonic() + 30
         while app.manager.current != "live_capture" and time.monotonic() < deadline:
             EventLoop.idle()
+        measured_on = app.manager.current
         busy_fps, preview_busy = measure(app, args.seconds)
         worker_was_busy = not app.controller.idle
         while not app.controller.idle:
             EventLoop.idle()
         idle_fps, _ = measure(app, 3.0)
-        print(f"window 800x480, SDL offscreen, Kivy {__import__('kivy').__version__}")
+        print(f"window 800x480, SDL offscreen, Kivy {__import__('kivy').__version__}, measured on {measured_on}")
         print(f"UI frames/s while the face pipeline runs: {busy_fps:.1f} (worker still busy at the end: {worker_was_busy})")
         print(f"preview refreshes in that time: {preview_busy} ({preview_busy / args.seconds:.1f}/s, camera upload at most 30/s)")
         print(f"UI frames/s with the worker idle: {idle_fps:.1f}")

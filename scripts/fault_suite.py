@@ -267,12 +267,12 @@ def _box(case: str):
     from tests.journey_helpers import DOCUMENT, new_journey
 
     class GrabId:
-        def capture_id(self, camera, attempt, on_prompt):
+        def capture_id(self, camera, attempt, on_prompt, on_status=None):
             return ev.IdCaptureResult(ok=True, portrait=BiometricSample("id_portrait", camera.read().image),
                                       document=DOCUMENT)
 
     class GrabLive:
-        def capture_live(self, camera, attempt, challenges, on_prompt):
+        def capture_live(self, camera, attempt, challenges, on_prompt, on_status=None):
             frames = tuple(BiometricSample("live_frame", camera.read().image) for _ in range(3))
             return ev.LiveCaptureResult(ok=True, frames=frames, liveness=LivenessSummary(0.9, 2, 2))
 

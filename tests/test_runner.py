@@ -24,13 +24,13 @@ from tests.journey_helpers import DOCUMENT, new_journey, walk_to
 class FrameGrabbingIdStage:
     """Takes a real frame from the camera as the portrait; exercises the device path, not vision."""
 
-    def capture_id(self, camera: Camera, attempt: int, on_prompt) -> ev.IdCaptureResult:
+    def capture_id(self, camera: Camera, attempt: int, on_prompt, on_status=None) -> ev.IdCaptureResult:
         frame = camera.read()
         return ev.IdCaptureResult(ok=True, portrait=BiometricSample("id_portrait", frame.image), document=DOCUMENT)
 
 
 class FrameGrabbingLiveStage:
-    def capture_live(self, camera: Camera, attempt: int, challenges, on_prompt) -> ev.LiveCaptureResult:
+    def capture_live(self, camera: Camera, attempt: int, challenges, on_prompt, on_status=None) -> ev.LiveCaptureResult:
         frames = tuple(BiometricSample("live_frame", camera.read().image) for _ in range(3))
         return ev.LiveCaptureResult(ok=True, frames=frames, liveness=LivenessSummary(0.9, 2, 2))
 
@@ -131,12 +131,12 @@ def test_receipt_printer_failure_does_not_undo_the_application(devices, tmp_path
 
 
 class ExpiredCardStage:
-    def capture_id(self, camera: Camera, attempt: int, on_prompt) -> ev.IdCaptureResult:
+    def capture_id(self, camera: Camera, attempt: int, on_prompt, on_status=None) -> ev.IdCaptureResult:
         return ev.IdCaptureResult(ok=False, reasons=("id_expired",))
 
 
 class MisreadCardStage:
-    def capture_id(self, camera: Camera, attempt: int, on_prompt) -> ev.IdCaptureResult:
+    def capture_id(self, camera: Camera, attempt: int, on_prompt, on_status=None) -> ev.IdCaptureResult:
         return ev.IdCaptureResult(ok=False, reasons=("id_check_digit",))
 
 
@@ -182,7 +182,7 @@ class SlowCamera(ReplayCamera):
 class ReadUntilTheEndIdStage:
     """Reads frames until the stream ends, the way the vision ID capture does, then gives up."""
 
-    def capture_id(self, camera: Camera, attempt: int, on_prompt) -> ev.IdCaptureResult:
+    def capture_id(self, camera: Camera, attempt: int, on_prompt, on_status=None) -> ev.IdCaptureResult:
         for _ in range(300):
             try:
                 camera.read()
@@ -224,7 +224,7 @@ class SlowAnalysisIdStage:
         self.result: ev.IdCaptureResult | None = None
         self.reads_after = 0
 
-    def capture_id(self, camera: Camera, attempt: int, on_prompt) -> ev.IdCaptureResult:
+    def capture_id(self, camera: Camera, attempt: int, on_prompt, on_status=None) -> ev.IdCaptureResult:
         frame = camera.read()
         time.sleep(3.0)
         on_prompt("show_back")

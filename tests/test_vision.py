@@ -207,10 +207,13 @@ def test_id_capture_stage_reads_until_a_usable_card(verifier, faces_dir, tmp_pat
     cv2.imwrite(str(back), photograph(card.back, rng))
     camera = ReplayCamera([blank, blank, front, back], loop=False)
     camera.open()
-    prompts = []
-    result = VisionIdCapture(IdCardCapture(reader, max_frames=10)).capture_id(camera, 1, prompts.append)
+    prompts, statuses = [], []
+    result = VisionIdCapture(IdCardCapture(reader, max_frames=10)).capture_id(camera, 1, prompts.append,
+                                                                               statuses.append)
     assert result.ok and result.portrait.kind == "id_portrait" and "face" in result.portrait.meta
     assert result.document.id_number == card.fields.id_number and prompts == ["show_back"]
+    # Each frame's verdict for the screen's guide: no card twice, then the front read (the back ends it).
+    assert statuses == ["card_not_found", "card_not_found", "ok"]
     camera = ReplayCamera([blank], loop=True)
     camera.open()
     failed = VisionIdCapture(IdCardCapture(reader, max_frames=4)).capture_id(camera, 1, prompts.append)

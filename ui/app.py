@@ -24,6 +24,7 @@ from kiosk.admin_pin import PinStore
 from kiosk.i18n import tr
 from kiosk.runner import Runner
 from ui.controller import JourneyController
+from ui.guidance import GuidanceBoard
 from ui.preview import PreviewCamera
 from ui.screens import BACKSPACE, SCREENS, CameraScreen, big_button, label
 from ui.view import ViewState
@@ -62,6 +63,12 @@ class KioskApp(App):
             runner.devices.camera = self.preview
         self.controller = JourneyController(runner, runner.devices.microphone, self._schedule, self.show,
                                             default_language)
+        live = runner.stages.live_capture
+        self.guidance = GuidanceBoard(runner.journey.limits.challenges, getattr(live, "challenge_seconds", None))
+        # On the worker thread, in order: a new step resets the guidance before its capture starts talking.
+        runner.transition_listeners.append(lambda t: self.guidance.reset() if t.state is not t.previous else None)
+        runner.prompt_listeners.append(lambda prompt, _text: self.guidance.prompted(prompt))
+        runner.status_listeners.append(self.guidance.status)
         self.view: ViewState | None = None
         self.admin_open = False
         self._corner_taps: list[float] = []
@@ -78,7 +85,7 @@ class KioskApp(App):
             Window.show_cursor = False
         self.manager = ScreenManager(transition=NoTransition())
         for cls in SCREENS:
-            extra = {"preview": self.preview} if issubclass(cls, CameraScreen) else {}
+            extra = {"preview": self.preview, "guidance": self.guidance} if issubclass(cls, CameraScreen) else {}
             self.manager.add_widget(cls(self.controller.post, self.controller.ask, repeat=self.controller.repeat,
                                         **extra))
         Window.bind(on_touch_down=self._corner_gesture, on_keyboard=self._swallow_escape,

@@ -32,6 +32,8 @@ ACCENT = (0.0, 0.45, 0.85, 1)
 GOOD = (0.05, 0.55, 0.25, 1)
 WARN = (0.85, 0.45, 0.0, 1)
 WARN_TEXT = (1, 0.8, 0.3, 1)
+GOOD_GUIDE = (0.2, 0.9, 0.35, 1)
+WAIT_GUIDE = (0.2, 0.8, 1, 1)
 MIN_TOUCH = dp(64)
 # Icons are glyphs the CJK font (WenQuanYi Micro Hei) carries, checked by rendering them: every instruction
 # gets one without image assets.
@@ -212,42 +214,88 @@ def retry_text(view: ViewState) -> str:
 
 
 class CameraScreen(KioskScreen):
-    """Live preview with a guide shape (card outline or face oval) and quality hints."""
+    """Live preview with a guide (card outline or face oval) that turns green with a tick when the frame is right,
+    the current problem in words, the challenge counter and its countdown, and which side of the card to show.
+    Updated in place at the preview's rate from the guidance board: a capture never rebuilds the screen."""
 
     guide = "card"
+    mirrored = False  # the customer-facing camera is shown as a mirror: turning left moves the picture left
 
-    def __init__(self, post, ask, preview, **kw) -> None:
+    def __init__(self, post, ask, preview, guidance=None, **kw) -> None:
         super().__init__(post, ask, **kw)
         self.preview = preview
+        self.guidance = guidance
         self._shown = -1
+        self.frames_shown = 0  # new camera frames drawn (the preview's rate, for scripts/bench_ui.py)
         self.image = Widget()
         self._texture: Texture | None = None
+        self._said: tuple = ()
+        self._status = self._counter = None
 
     def content(self, view, lang):
         text = retry_text(view)
         if text:
             self.root_box.add_widget(label(text, 20, color=WARN_TEXT, size_hint_y=None, height=dp(40)))
+        row = BoxLayout(size_hint_y=None, height=dp(40), spacing=dp(8))
+        self._status = label(tr("capture.starting", lang), 20, size_hint_x=3)
+        self._counter = label("", 20)
+        row.add_widget(self._status)
+        row.add_widget(self._counter)
+        self.root_box.add_widget(row)
+        self._lang, self._said = lang, ()
+        self._shown, self._texture = -1, None  # a new step starts from its own first frame, never an old one
         self.image = Widget()
         self.image.bind(pos=self._draw, size=self._draw)
         self.root_box.add_widget(self.image)
 
     def refresh(self) -> None:
-        """Called by the app clock: upload the newest frame, if any, and redraw."""
+        """Called by the app clock: upload the newest frame, if any; update the guidance; redraw."""
+        guidance = self.guidance.now() if self.guidance else None
+        changed = self._update_words(guidance)
         latest = self.preview.latest() if self.preview else None
-        if latest is None or latest[0] == self._shown:
-            return
-        index, image = latest
-        h, w = image.shape[:2]
-        if self._texture is None or self._texture.size != (w, h):
-            self._texture = Texture.create(size=(w, h), colorfmt="bgr")
-            self._texture.flip_vertical()
-        self._texture.blit_buffer(image.reshape(-1), colorfmt="bgr", bufferfmt="ubyte")
-        self._shown = index
-        self._draw()
+        if latest is not None and latest[0] != self._shown and (self._texture or latest[1].max() > 16):
+            # (a camera's first frames are often black while it adjusts: the screen waits for a real one)
+            index, image = latest
+            h, w = image.shape[:2]
+            if self._texture is None or self._texture.size != (w, h):
+                self._texture = Texture.create(size=(w, h), colorfmt="bgr")
+                self._texture.flip_vertical()
+                if self.mirrored:
+                    self._texture.flip_horizontal()
+            self._texture.blit_buffer(image.reshape(-1), colorfmt="bgr", bufferfmt="ubyte")
+            self._shown = index
+            self.frames_shown += 1
+            changed = True
+        if changed:
+            self._draw()
+
+    def _update_words(self, g) -> bool:
+        if g is None or self._status is None:
+            return False
+        seconds = max(0, math.ceil(g.deadline - time.monotonic())) if g.deadline else None
+        said = (g.status, g.step, seconds, g.side, self._texture is not None)
+        if said == self._said:
+            return False
+        self._said, lang = said, self._lang
+        if self._texture is None:
+            self._status.text = tr("capture.starting", lang)
+        elif g.status == "ok":
+            self._status.text = "✔ " + tr("capture.good", lang)
+        elif g.status:
+            self._status.text = "! " + tr(f"hint.{g.status}", lang)
+        parts = [tr("capture.step", lang, n=g.step, of=g.of)] if g.step else []
+        if seconds is not None:
+            parts.append(tr("capture.seconds", lang, seconds=seconds))
+        if self.guide == "card":
+            parts.append(tr(f"capture.{g.side}", lang))
+        self._counter.text = "  ".join(parts)
+        return True
 
     def _draw(self, *_):
         widget = self.image
         widget.canvas.clear()
+        g = self.guidance.now() if self.guidance else None
+        good = g is not None and g.status == "ok"
         with widget.canvas:
             if self._texture is not None:
                 w, h = self._texture.size
@@ -256,14 +304,36 @@ class CameraScreen(KioskScreen):
                 pos = (widget.center_x - size[0] / 2, widget.center_y - size[1] / 2)
                 Color(1, 1, 1, 1)
                 Rectangle(texture=self._texture, pos=pos, size=size)
-            Color(0.2, 0.8, 1, 1)
+            Color(*(GOOD_GUIDE if good else WAIT_GUIDE if g is None or g.status is None else WARN))
             cx, cy = widget.center
             if self.guide == "card":
                 gw, gh = widget.height * 0.8 * 1.586, widget.height * 0.8
-                Line(rectangle=(cx - gw / 2, cy - gh / 2, gw, gh), width=dp(2))
+                Line(rectangle=(cx - gw / 2, cy - gh / 2, gw, gh), width=dp(3))
             else:
                 gw, gh = widget.height * 0.55, widget.height * 0.8
-                Line(ellipse=(cx - gw / 2, cy - gh / 2, gw, gh), width=dp(2))
+                Line(ellipse=(cx - gw / 2, cy - gh / 2, gw, gh), width=dp(3))
+            if good:  # a tick at the guide's top right
+                x, y, t = cx + gw / 2 - dp(36), cy + gh / 2 - dp(36), dp(12)
+                Line(points=[x, y, x + t, y - t, x + 2.5 * t, y + t], width=dp(5))
+            if self.guide == "card" and g is not None:
+                self._draw_card_side(widget.x + dp(8), widget.top - dp(58), g.side)
+
+    @staticmethod
+    def _draw_card_side(x: float, y: float, side: str) -> None:
+        """A small picture of the side to show: the photo side (portrait right, text lines left) or the back
+        (the national emblem top left, two lines)."""
+        w, h = dp(80), dp(50)
+        Color(0.85, 0.9, 0.95, 1)
+        Rectangle(pos=(x, y), size=(w, h))
+        Color(0.3, 0.35, 0.45, 1)
+        if side == "front":
+            Rectangle(pos=(x + w * 0.66, y + h * 0.2), size=(w * 0.26, h * 0.6))
+            for i in range(4):
+                Rectangle(pos=(x + w * 0.08, y + h * (0.2 + 0.17 * i)), size=(w * 0.5, h * 0.07))
+        else:
+            Line(circle=(x + w * 0.2, y + h * 0.68, h * 0.18), width=dp(2))
+            for i in range(2):
+                Rectangle(pos=(x + w * 0.1, y + h * (0.12 + 0.16 * i)), size=(w * 0.8, h * 0.07))
 
 
 class IdCaptureScreen(CameraScreen):
@@ -274,6 +344,7 @@ class IdCaptureScreen(CameraScreen):
 class LiveCaptureScreen(CameraScreen):
     state = "live_capture"
     guide = "face"
+    mirrored = True
 
 
 class Spinner(Widget):

@@ -75,10 +75,13 @@ class IdCardCapture:
         self.max_frames = max_frames
         self.today = today
 
-    def run(self, frames: Iterable[np.ndarray], on_prompt: Callable[[str], None]) -> IdCaptureOutcome:
+    def run(self, frames: Iterable[np.ndarray], on_prompt: Callable[[str], None],
+            on_status: Callable[[str], None] | None = None) -> IdCaptureOutcome:
+        """``on_status`` hears each frame's verdict as it is made ("ok" or the frame's problem, a hint code)."""
         t0 = time.perf_counter()
         chip = self._read_chip()
-        front, back, seen = self._read_card(frames, on_prompt, need_back=chip is None)
+        front, back, seen = self._read_card(frames, on_prompt, on_status or (lambda _code: None),
+                                            need_back=chip is None)
         outcome = self._decide(front, back, chip, seen)
         outcome.seconds = time.perf_counter() - t0
         return outcome
@@ -92,7 +95,8 @@ class IdCardCapture:
         finally:
             self.chip.close()
 
-    def _read_card(self, frames: Iterable[np.ndarray], on_prompt: Callable[[str], None], need_back: bool
+    def _read_card(self, frames: Iterable[np.ndarray], on_prompt: Callable[[str], None],
+                   on_status: Callable[[str], None], need_back: bool
                    ) -> tuple[CardSide | None, CardSide | None, Counter[str]]:
         front: CardSide | None = None  # the first front with a number and a usable portrait
         done_front = False
@@ -101,6 +105,7 @@ class IdCardCapture:
             if count >= self.max_frames:
                 break
             side = self.reader.read(image)
+            before, front_was_read = seen.copy(), done_front
             if not done_front:
                 if side.side == "front" and side.fields.id_number is None:
                     seen[side.number_problem or "number_unreadable"] += 1
@@ -123,6 +128,8 @@ class IdCardCapture:
                 return front, side, seen
             elif side.side == "back":
                 seen["validity_unreadable"] += 1
+            waiting_for_back = front_was_read and side.side != "back"  # the frame that read the front is "ok"
+            on_status(next(iter(seen - before), "show_back" if waiting_for_back else "ok"))
         if done_front and need_back:
             seen["show_back"] += 1000  # the front was read: what is missing is the back, whatever else was seen
         return front, None, seen

@@ -169,6 +169,42 @@ def test_idle_warning_counts_down_and_a_touch_keeps_the_session(world, tmp_path)
         app.on_stop()
 
 
+def test_camera_steps_guide_count_down_and_preview_at_the_cameras_rate(world, tmp_path):
+    """Issue 16 item 8: no green guide, no counter or countdown, preview at the pipeline's 5-9 frames/s."""
+    actor = world.runner.prompt_listeners.pop(0)  # the actor shows its card, then ignores the challenges
+    world.runner.prompt_listeners.insert(0, lambda c, t: actor(c, t) if c == "show_back" else None)
+    app = make_app(world, tmp_path)
+    try:
+        h.tap(app, "start")
+        h.tap(app, "lang_en")
+        h.tap(app, "agree", wait=False)
+        seen_card, deadline = set(), time.monotonic() + 60
+        while app.manager.current != "live_capture" and time.monotonic() < deadline:
+            h.pump(1)
+            if app.manager.current == "id_capture":
+                seen_card.add(app.manager.current_screen._counter.text)
+        assert {tr("capture.front", "en"), tr("capture.back", "en")} <= seen_card  # the side to show, as it changes
+        screen = app.manager.current_screen
+        time.sleep(0.3)
+        h.pump(5)
+        shown0, t0, counters, statuses = screen.frames_shown, time.monotonic(), set(), set()
+        while time.monotonic() - t0 < 3.0:
+            h.pump(1)
+            counters.add(screen._counter.text)
+            statuses.add(screen._status.text)
+        rate = (screen.frames_shown - shown0) / (time.monotonic() - t0)
+        assert rate >= 20, f"preview {rate:.1f} new frames/s"
+        step = tr("capture.step", "en", n=1, of=2)
+        assert any(c.startswith(step) for c in counters) and len(counters) >= 3  # "Step 1 of 2  5 s left", 4 s...
+        assert "✔ " + tr("capture.good", "en") in statuses  # the actor faces the camera: the guide is green
+        assert screen._texture is not None and screen.mirrored
+        h.screenshot("en_04_live_capture_guided")
+        h.tap(app, "cancel")
+        assert app.manager.current in ("end", "attract")
+    finally:
+        app.on_stop()
+
+
 def test_camera_unplugged_shows_the_camera_error(world, tmp_path, faces_dir):
     world.runner.devices.camera = ReplayCamera(faces_dir / "Abel_Pacheco", disconnect_after=0)
     app = make_app(world, tmp_path)

@@ -8,6 +8,7 @@ motion and rejects the wrong one; it is not proof that real people pass or that 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -79,16 +80,26 @@ class Actor:
 
 class ActorCamera:
     """A camera showing a SYNTHETIC customer who does what the kiosk asks: first the ID card, then the face,
-    acting out each prompted challenge from the actor's photos. For the demo; frames carry a 15 fps clock."""
+    acting out each prompted challenge from the actor's photos. For the demo.
+
+    It behaves like a person in front of a real camera: each pose lasts a stretch of wall-clock time (a blink
+    0.35 s, a turn 0.5 s), whoever reads how often; frames carry the read time. So a preview reading at 30
+    frames/s does not use up the actor's moves before the face pipeline (5-9 frames/s) sees them."""
+
+    HOLD_S, MOVE_S, BLINK_S, BACK_S, ZOOM_STEP_S = 0.2, 0.5, 0.35, 0.4, 0.08
 
     def __init__(self, card_scene: np.ndarray, actor: Actor, seed: int = 0, noise: float = 2.0,
-                 back_scene: np.ndarray | None = None) -> None:
+                 back_scene: np.ndarray | None = None, clock=time.monotonic) -> None:
         self.card_scene = card_scene
         self.back_scene = back_scene  # shown when the kiosk asks for the card's back
         self.actor = actor
-        self.noise = noise
+        self.clock = clock
         self._rng = np.random.default_rng(seed)
-        self._queue: list[tuple[np.ndarray, float]] = []
+        self._noise = noise
+        self._bank: list[np.ndarray] = []  # a few noise fields, cycled: fresh noise per frame costs 20 ms
+        self._queue: list[tuple[np.ndarray, float, float]] = []  # (photo, zoom, seconds)
+        self._pose: tuple[np.ndarray, float] | None = None
+        self._pose_until = 0.0
         self._showing_face = False
         self._zoom = 1.0
         self._count = 0
@@ -115,22 +126,30 @@ class ActorCamera:
             if self.back_scene is not None:
                 self.card_scene = self.back_scene
             return
-        hold = [(self.actor.neutral, self._zoom)] * 3
+        neutral = self.actor.neutral
+        motion = [(neutral, self._zoom, self.HOLD_S)]
         if challenge == "move_closer":
-            steps = [(self.actor.neutral, self._zoom + 0.4 * (i + 1) / 6) for i in range(6)]
+            motion += [(neutral, self._zoom + 0.4 * (i + 1) / 6, self.ZOOM_STEP_S) for i in range(6)]
             self._zoom += 0.4
-            motion = steps + [(self.actor.neutral, self._zoom)] * 3
         else:
-            motion = [(self.actor.moves[challenge], self._zoom)] * (2 if challenge == "blink" else 3)
-            motion += [(self.actor.neutral, self._zoom)] * 3
-        self._queue.extend(hold + motion)
+            motion.append((self.actor.moves[challenge], self._zoom,
+                           self.BLINK_S if challenge == "blink" else self.MOVE_S))
+        self._queue.extend([*motion, (neutral, self._zoom, self.BACK_S)])
+
+    def _current_pose(self) -> tuple[np.ndarray, float]:
+        now = self.clock()
+        if self._pose is None or now >= self._pose_until:
+            if self._queue:
+                photo, zoom, seconds = self._queue.pop(0)
+                self._pose, self._pose_until = (photo, zoom), now + seconds
+            else:
+                self._pose, self._pose_until = (self.actor.neutral, self._zoom), now
+        return self._pose
 
     def read(self) -> Frame:
         self._count += 1
-        if not self._showing_face:
-            image = self.card_scene.astype(np.float32)
-        else:
-            photo, zoom = self._queue.pop(0) if self._queue else (self.actor.neutral, self._zoom)
-            image = camera_frame(photo, zoom).astype(np.float32)
-        image += self._rng.normal(0, self.noise, image.shape)
-        return Frame(np.clip(image, 0, 255).astype(np.uint8), self._count / FPS, self._count, "actor")
+        image = camera_frame(*self._current_pose()) if self._showing_face else self.card_scene
+        if not self._bank or self._bank[0].shape != image.shape:
+            self._bank = [self._rng.normal(0, self._noise, image.shape).astype(np.int16) for _ in range(7)]
+        noisy = image.astype(np.int16) + self._bank[self._count % len(self._bank)]
+        return Frame(np.clip(noisy, 0, 255).astype(np.uint8), self.clock(), self._count, "actor")

@@ -104,7 +104,9 @@ class LivenessEngine:
         frames: Iterable[Frame],
         challenges: tuple[Challenge, ...],
         on_prompt: Callable[[Challenge], None] | None = None,
+        on_frame: Callable[[FaceObservation | None], None] | None = None,
     ) -> LivenessCapture:
+        """``on_frame`` sees each frame's observation (None: no face) as it is made, for live guidance."""
         active = ActiveCheck(challenges, self.limits)
         calibration = self.verifier.matcher.calibration
         continuity = ContinuityCheck(self._continuity, calibration.score)
@@ -127,6 +129,8 @@ class LivenessEngine:
                 patches.append(face_patch(frame.image, obs.detection))
                 observations.append(obs)
                 embeddings.append(embedding)
+            if on_frame is not None:
+                on_frame(obs)
             if active.current is not None and active.current is not prompted and on_prompt is not None:
                 prompted = active.current
                 on_prompt(prompted)
