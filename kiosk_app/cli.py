@@ -9,20 +9,21 @@ from kiosk import cli as core
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from kiosk_app.demo import DemoError, run_demo
-
     config = core.configured(args)
+    if not args.demo:  # the product: no demo world (its scoring service and actor) imported
+        from ui.launch import run_kiosk
+
+        return run_kiosk(config, fullscreen=not args.windowed)
+    from kiosk_app.demo import DemoError, demo_world, run_demo
+
     try:
-        if args.demo and args.headless:
+        if args.headless:
             return run_demo(config, language=args.lang)
-        from ui.launch import build_app, run_kiosk
+        from ui.launch import build_app
 
-        if not args.demo:
-            return run_kiosk(config, fullscreen=not args.windowed)
-        from kiosk_app.demo import demo_world
-
-        with demo_world(config) as world:  # the touchscreen app in a window, over the demo world
-            build_app(world.config, world.runner, fullscreen=False).run()
+        # The touchscreen app in a window over the demo world; its stages load behind the attract screen.
+        with demo_world(config, defer_stages=True) as world:
+            build_app(world.config, world.runner, fullscreen=False, prepare=world.prepare).run()
         return core.EXIT_OK
     except DemoError as exc:
         print(f"kiosk: {exc}", file=sys.stderr)

@@ -34,7 +34,7 @@ from kiosk.journey.machine import Journey, Transition
 from kiosk.journey.session import ApplicantDetails
 from kiosk.journey.states import State
 from kiosk.runner import Runner, limits_from_config
-from kiosk.stages import STAGES, build_stages
+from kiosk.stages import STAGES, Stages, build_stages
 from vision.evaluation.sequences import Actor, ActorCamera
 from vision.evaluation.specimen import photograph, specimen_card
 from vision.image_io import ImageInputError, load_image
@@ -176,6 +176,7 @@ class DemoWorld:
     service: LocalService
     applicant: str
     runner: Runner
+    prepare: Callable[[], Stages] | None = None  # with defer_stages: builds them (the app calls it later)
 
     @property
     def journey(self) -> Journey:
@@ -183,7 +184,7 @@ class DemoWorld:
 
 
 @contextmanager
-def demo_world(config: KioskConfig) -> Iterator[DemoWorld]:
+def demo_world(config: KioskConfig, defer_stages: bool = False) -> Iterator[DemoWorld]:
     model = CreditModel.load()
     applicant = demo_applicant(model)
     camera = demo_camera(config.data_dir / "demo", applicant)
@@ -196,7 +197,7 @@ def demo_world(config: KioskConfig) -> Iterator[DemoWorld]:
         try:
             register_device(config, service.url, DEMO_TOKEN, "Demo shop")
             devices = build_devices(config.hardware, config.data_dir)
-            stages = build_stages(config, devices.id_reader)
+            stages = Stages() if defer_stages else build_stages(config, devices.id_reader)
         except (CloudError, DeviceError, ModelError, CalibrationError) as exc:
             raise DemoError(f"demo cannot start: {exc}") from None
         devices.camera = camera
@@ -208,6 +209,8 @@ def demo_world(config: KioskConfig) -> Iterator[DemoWorld]:
         runner = Runner(journey, devices, stages)
 
         def actor_sees(t: Transition) -> None:
+            if t.state is State.ID_CAPTURE and t.previous is State.CONSENT:  # a new customer at the kiosk
+                camera.new_customer()
             if t.state is State.LIVE_CAPTURE and t.previous is not State.LIVE_CAPTURE:
                 camera.look_at_camera()
 
@@ -215,11 +218,12 @@ def demo_world(config: KioskConfig) -> Iterator[DemoWorld]:
         runner.prompt_listeners.append(lambda challenge, _text: camera.perform(challenge))
         if stages.drainer is not None:
             stages.drainer.start()
+        prepare = (lambda: build_stages(config, devices.id_reader)) if defer_stages else None
         try:
-            yield DemoWorld(config, camera, service, applicant, runner)
+            yield DemoWorld(config, camera, service, applicant, runner, prepare)
         finally:
-            if stages.drainer is not None:
-                stages.drainer.stop()
+            if runner.stages.drainer is not None:  # (deferred: the app installed the stages, drainer started)
+                runner.stages.drainer.stop()
 
 
 def run_demo(config: KioskConfig, language: str = "en", out: TextIO = sys.stdout) -> int:

@@ -6,6 +6,7 @@ offscreen driver and keeps Kivy away from the command line and the user's home d
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from pathlib import Path
@@ -29,6 +30,8 @@ from ui.preview import PreviewCamera
 from ui.screens import BACKSPACE, SCREENS, CameraScreen, big_button, label
 from ui.view import ViewState
 
+log = logging.getLogger("ui.app")
+
 CJK_FONTS = ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 ADMIN_TAPS = 5  # taps in the top-left corner within ADMIN_WINDOW_S open the staff PIN pad
 ADMIN_WINDOW_S = 3.0
@@ -50,7 +53,7 @@ def check_name(name: str, lang: str) -> str:
 
 class KioskApp(App):
     def __init__(self, runner: Runner, pins: PinStore, default_language: str = "zh", fullscreen: bool = False,
-                 selftest=None, **kw) -> None:
+                 selftest=None, prepare=None, **kw) -> None:
         super().__init__(**kw)
         self.title = "Kiosk"
         self.runner = runner
@@ -58,17 +61,19 @@ class KioskApp(App):
         self.default_language = default_language
         self.fullscreen = fullscreen
         self.selftest = selftest
+        self.prepare = prepare  # builds the stages in the background once the attract screen shows
         self.preview = PreviewCamera(runner.devices.camera) if runner.devices.camera is not None else None
         if self.preview is not None:
             runner.devices.camera = self.preview
         self.controller = JourneyController(runner, runner.devices.microphone, self._schedule, self.show,
                                             default_language)
-        live = runner.stages.live_capture
-        self.guidance = GuidanceBoard(runner.journey.limits.challenges, getattr(live, "challenge_seconds", None))
+        self.guidance = GuidanceBoard(runner.journey.limits.challenges,
+                                      lambda: getattr(runner.stages.live_capture, "challenge_seconds", None))
         # On the worker thread, in order: a new step resets the guidance before its capture starts talking.
         runner.transition_listeners.append(lambda t: self.guidance.reset() if t.state is not t.previous else None)
         runner.prompt_listeners.append(lambda prompt, _text: self.guidance.prompted(prompt))
         runner.status_listeners.append(self.guidance.status)
+        self.controller.ready = prepare is None  # the first frame already says "getting ready"
         self.view: ViewState | None = None
         self.admin_open = False
         self._corner_taps: list[float] = []
@@ -95,7 +100,14 @@ class KioskApp(App):
             Clock.schedule_interval(self._refresh_preview, 1 / 30),
         ]
         self.show(self.controller.view())
+        # Support reads start-up time from this line (scripts/bench_ui.py too): the first frame is on the glass.
+        Clock.schedule_once(self._first_frame, 0)
         return self.manager
+
+    def _first_frame(self, _dt) -> None:
+        log.info("first frame", extra={"state": self.manager.current, "ready": self.controller.ready})
+        if self.prepare is not None:
+            self.controller.prepare(self.prepare)
 
     def on_stop(self):
         for event in getattr(self, "_clocks", []):

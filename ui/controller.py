@@ -12,12 +12,14 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 
 from hardware.errors import DeviceError
 from hardware.microphone import Microphone
 from kiosk.journey import events as ev
 from kiosk.journey.machine import Transition
 from kiosk.runner import INTERRUPTING, Runner
+from kiosk.stages import Stages
 from ui.view import ViewState, snapshot
 
 log = logging.getLogger("ui.controller")
@@ -46,12 +48,46 @@ class JourneyController:
         self._prompt: str | None = None
         self._last: Transition | None = None
         self._shown_deadline: float | None = None  # the idle warning's, as last published
+        self.ready = True  # the stages are loaded (see prepare)
+        self.not_ready: str | None = None  # why the kiosk cannot serve customers, when loading failed
         runner.transition_listeners.append(self._transitioned)
         runner.prompt_listeners.append(self._prompted)
+
+    def prepare(self, build: Callable[[], Stages]) -> threading.Thread:
+        """Load the stages (models checked and loaded: seconds) on a thread of their own while the attract
+        screen already shows; Start is refused until they are in. A failure keeps the kiosk out of service
+        with the reason on the staff's log, and says so on the screen."""
+        self.ready = False
+
+        def install(stages: Stages) -> None:  # on the journey worker: the only thread that touches the runner
+            self.runner.stages = stages
+            if stages.drainer is not None:
+                stages.drainer.start()
+            self.ready = True
+            log.info("ready", extra={"missing_stages": [info.name for info in stages.missing()]})
+            self._publish(None)
+
+        def load() -> None:
+            try:
+                stages = build()
+            except Exception as exc:  # a bad model or config: out of service, and why, for the staff
+                log.exception("the kiosk could not load its stages")
+                self.not_ready = f"{type(exc).__name__}: {exc}"
+                self._publish(None)
+                return
+            self._submit(lambda: install(stages))
+
+        thread = threading.Thread(target=load, name="prepare", daemon=True)
+        thread.start()
+        return thread
 
     # ---- called from the UI thread ------------------------------------------------------------------------
 
     def post(self, event: ev.Event) -> Future:
+        if isinstance(event, ev.StartPressed) and not self.ready:  # nothing to serve a customer with yet
+            done: Future = Future()
+            done.set_result(None)
+            return done
         self.runner.hush()  # a tap on anything stops the kiosk talking (barge-in)
         if isinstance(event, INTERRUPTING):  # now, not after the busy stage: it stops at its next frame
             self.runner.interrupt()
@@ -83,7 +119,8 @@ class JourneyController:
             return self._pending == 0
 
     def view(self) -> ViewState:
-        return snapshot(self.runner.journey, None, self.default_language, self._answer, self._prompt)
+        return replace(snapshot(self.runner.journey, None, self.default_language, self._answer, self._prompt),
+                       ready=self.ready, not_ready=self.not_ready)
 
     def shutdown(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
@@ -138,7 +175,7 @@ class JourneyController:
 
     def _publish(self, transition: Transition | None) -> None:
         self._last = transition or self._last
-        view = snapshot(self.runner.journey, self._last, self.default_language, self._answer, self._prompt,
-                        self._listening)
+        view = replace(snapshot(self.runner.journey, self._last, self.default_language, self._answer, self._prompt,
+                                self._listening), ready=self.ready, not_ready=self.not_ready)
         self._shown_deadline = view.idle_deadline
         self.schedule(lambda: self.on_view(view))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from vision.id_capture import PROMPT_SHOW_BACK
@@ -21,7 +22,8 @@ class Guidance:
 
 
 class GuidanceBoard:
-    def __init__(self, challenges: int, challenge_seconds: float | None) -> None:
+    def __init__(self, challenges: int, challenge_seconds: Callable[[], float | None]) -> None:
+        # (the seconds are asked for when a challenge starts: the stages may load after the screen is up)
         self.challenges, self.challenge_seconds = challenges, challenge_seconds
         self._lock = threading.Lock()
         self._now = Guidance()
@@ -39,7 +41,7 @@ class GuidanceBoard:
             if prompt == PROMPT_SHOW_BACK:
                 self._now = replace(self._now, side="back", status=None)
             else:  # a liveness challenge: the next step, with its own time
-                seconds = self.challenge_seconds
+                seconds = self.challenge_seconds()
                 self._now = replace(self._now, step=self._now.step + 1, of=self.challenges,
                                     deadline=time.monotonic() + seconds if seconds else None)
 

@@ -11,10 +11,10 @@ from kiosk.devices import build_devices
 from kiosk.journey.machine import Journey
 from kiosk.runner import Runner, limits_from_config
 from kiosk.selftest import run_selftest
-from kiosk.stages import build_stages
+from kiosk.stages import Stages, build_stages
 
 
-def build_app(config: KioskConfig, runner: Runner, fullscreen: bool):
+def build_app(config: KioskConfig, runner: Runner, fullscreen: bool, prepare=None):
     from ui.app import KioskApp
 
     audit = AuditLog.for_data_dir(config.data_dir)
@@ -26,19 +26,18 @@ def build_app(config: KioskConfig, runner: Runner, fullscreen: bool):
         audit.append("staff", "selftest", {"passed": sum(r.ok for r in results), "total": len(results)})
         return results
 
-    return KioskApp(runner, pins, config.language_default, fullscreen, selftest=selftest)
+    return KioskApp(runner, pins, config.language_default, fullscreen, selftest=selftest, prepare=prepare)
 
 
 def run_kiosk(config: KioskConfig, fullscreen: bool = True) -> int:
     devices = build_devices(config.hardware, config.data_dir)
-    stages = build_stages(config, devices.id_reader)
-    runner = Runner(Journey(limits_from_config(config), now=time.monotonic()), devices, stages)
-    if stages.drainer is not None:  # queued applications go out while the kiosk runs
-        stages.drainer.start()
+    # The attract screen first; the models are checked and loaded behind it (the drainer, which sends queued
+    # applications, starts with the stages).
+    runner = Runner(Journey(limits_from_config(config), now=time.monotonic()), devices, Stages())
     try:
-        build_app(config, runner, fullscreen).run()
+        build_app(config, runner, fullscreen, prepare=lambda: build_stages(config, devices.id_reader)).run()
     finally:
-        if stages.drainer is not None:
-            stages.drainer.stop()
+        if runner.stages.drainer is not None:
+            runner.stages.drainer.stop()
     return 0
 

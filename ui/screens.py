@@ -166,8 +166,16 @@ class AttractScreen(KioskScreen):
 
     def content(self, view, lang):
         self.root_box.add_widget(label(tr("screen.attract_sub", "zh") + "\n" + tr("screen.attract_sub", "en"), 20))
-        self.root_box.add_widget(big_button("开始  Start", "start", lambda: self.post(ev.StartPressed()), GOOD,
-                                            height=dp(120)))
+        if view.ready:
+            self.root_box.add_widget(big_button("开始  Start", "start", lambda: self.post(ev.StartPressed()), GOOD,
+                                                height=dp(120)))
+            return
+        # Models are still loading (a few seconds after power-on), or failed to: no Start until the kiosk can serve.
+        key = "screen.out_of_service" if view.not_ready else "screen.getting_ready"
+        self.root_box.add_widget(Spinner(size_hint_y=None, height=dp(60)) if not view.not_ready else Widget(
+            size_hint_y=None, height=dp(60)))
+        self.root_box.add_widget(label(tr(key, "zh") + "\n" + tr(key, "en"), 22, color=WARN_TEXT,
+                                       size_hint_y=None, height=dp(60)))
 
     def title(self, view):
         return tr("screen.attract", "zh") + " / " + tr("screen.attract", "en")

@@ -28,6 +28,8 @@ class ViewState:
     prompt: str | None = None
     listening: bool = False  # a question is being recorded: the ask button stops it
     idle_deadline: float | None = None  # monotonic time the session ends unless touched (the warning shows)
+    ready: bool = True  # the kiosk's stages are loaded: Start is possible
+    not_ready: str | None = None  # loading failed: out of service (the detail is for the staff's log)
 
 
 def snapshot(journey: Journey, transition: Transition | None, default_language: str,

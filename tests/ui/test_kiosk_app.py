@@ -10,12 +10,16 @@ import time
 
 import pytest
 
+from edge_models.verify import ModelError
 from hardware.camera import ReplayCamera
 from kiosk.admin_pin import PinStore
 from kiosk.config import load_config
 from kiosk.i18n import keys, money, tr
+from kiosk.journey import events as ev
+from kiosk.journey.machine import Journey
 from kiosk.journey.session import OfferSummary
 from kiosk.journey.states import State
+from kiosk.stages import Stages
 from kiosk_app.demo import demo_world
 from tests.ui import harness as h  # sets the headless Kivy environment before kivy is imported
 from ui.app import KioskApp
@@ -203,6 +207,59 @@ def test_camera_steps_guide_count_down_and_preview_at_the_cameras_rate(world, tm
         assert app.manager.current in ("end", "attract")
     finally:
         app.on_stop()
+
+
+def test_the_attract_screen_shows_at_once_and_start_waits_for_the_models(world, tmp_path):
+    """Issue 16 item 10: a blank window while the models loaded. Now the attract screen first, "getting ready"
+    and no Start until the stages are in; a failure says out of service."""
+    import threading
+
+    stages, release = world.runner.stages, threading.Event()
+    world.runner.stages = Stages()
+
+    def slow_build():
+        release.wait(20)
+        return stages
+
+    app = KioskApp(world.runner, PinStore(tmp_path / "pin.json"), "zh", selftest=list, prepare=slow_build)
+    h.start(app)
+    try:
+        h.pump(5)
+        assert app.manager.current == "attract" and tr("screen.getting_ready", "en") in text_on_screen()
+        with pytest.raises(LookupError):
+            h.find("start")
+        app.controller.post(ev.StartPressed()).result(timeout=5)  # a key press meanwhile does nothing
+        h.settle(app)
+        assert app.manager.current == "attract"
+        release.set()
+        deadline = time.monotonic() + 10
+        while not app.controller.ready and time.monotonic() < deadline:
+            h.pump(2)
+        h.settle(app)
+        assert world.runner.stages is stages and tr("screen.getting_ready", "en") not in text_on_screen()
+        h.tap(app, "start")
+        assert app.manager.current == "language"
+    finally:
+        app.on_stop()
+
+    def broken():
+        raise ModelError("model face_detector: file missing")
+
+    world.runner.stages = Stages()
+    world.runner.journey = Journey(world.runner.journey.limits, now=time.monotonic())  # the next power-on
+    app = KioskApp(world.runner, PinStore(tmp_path / "pin.json"), "zh", selftest=list, prepare=broken)
+    h.start(app)
+    try:
+        deadline = time.monotonic() + 10
+        while app.controller.not_ready is None and time.monotonic() < deadline:
+            h.pump(2)
+        h.pump(5)
+        assert tr("screen.out_of_service", "zh") in text_on_screen() and "face_detector" in app.controller.not_ready
+        with pytest.raises(LookupError):
+            h.find("start")
+    finally:
+        app.on_stop()
+        world.runner.stages = stages
 
 
 def test_camera_unplugged_shows_the_camera_error(world, tmp_path, faces_dir):

@@ -90,7 +90,7 @@ class ActorCamera:
 
     def __init__(self, card_scene: np.ndarray, actor: Actor, seed: int = 0, noise: float = 2.0,
                  back_scene: np.ndarray | None = None, clock=time.monotonic) -> None:
-        self.card_scene = card_scene
+        self.card_scene = self.front_scene = card_scene
         self.back_scene = back_scene  # shown when the kiosk asks for the card's back
         self.actor = actor
         self.clock = clock
@@ -116,6 +116,10 @@ class ActorCamera:
 
     def set_purpose(self, purpose: str) -> None:
         """The actor's frames have one size."""
+
+    def new_customer(self) -> None:
+        """The next session: the card's photo side held up again, no face yet."""
+        self.card_scene, self._showing_face, self._zoom, self._queue, self._pose = self.front_scene, False, 1.0, [], None
 
     def look_at_camera(self) -> None:
         self._showing_face = True
