@@ -125,12 +125,15 @@ def voice_assistant(config: KioskConfig) -> VoiceAssistant:
 def build_stages(config: KioskConfig, id_reader: DocumentReader | None = None) -> Stages:
     """Every stage this build provides, loaded and verified now (a bad model fails here, loudly).
     ``id_reader``: the card's chip reader, when the kiosk has one (``Devices.id_reader``)."""
+    from edge_models.verify import use_hash_cache
     from kiosk.cloud_client.identity import load_identity
     from kiosk.vision_stages import VisionFaceMatch, VisionIdCapture, VisionLiveCapture
     from vision.id_capture import IdCardCapture
     from vision.id_card import CardReader
     from vision.id_ocr import CardOcr
 
+    # Start-up: a model unchanged since the last start is not hashed again (`kiosk models verify` always is).
+    use_hash_cache(config.data_dir / "cache" / "model_hashes.json")
     verifier = face_verifier(config)
     if id_reader is not None and config.hardware.id_reader.photo_decoder and verifier.chip_matcher is None:
         from vision.matching import CalibrationError

@@ -97,3 +97,45 @@ def test_corrupt_bundle_never_replaces_a_working_model(manifest, models_dir, tmp
     assert (target / spec.file).read_bytes() == good[:10]  # untouched: no bad bytes copied over it
     assert results["minifasnet_v2"].status == "installed"
     assert not list(target.rglob(".*.part")) and not list(target.rglob(".*.verify"))
+
+
+def test_hashes_kept_across_starts_skip_rehashing_but_never_a_changed_file(manifest, models_dir, tmp_path, monkeypatch):
+    """Issue 16 item 10: every start hashed every model again. A file whose size, mtime, ctime and inode are those
+    it was verified with is trusted from the cache; a same-size edit with its mtime put back is hashed and refused."""
+    import os
+
+    from edge_models import verify
+
+    spec = manifest.get("yunet_2023mar")
+    bundle = copy_bundle(models_dir, tmp_path / "models", manifest, ["yunet_2023mar"])
+    hashed = []
+    real = verify.sha256_file
+    monkeypatch.setattr(verify, "sha256_file", lambda path: hashed.append(path) or real(path))
+    monkeypatch.setattr(verify, "_verified", {})  # a fresh process
+    cache_file = tmp_path / "cache" / "model_hashes.json"
+    verify.use_hash_cache(cache_file)
+    try:
+        verify_model(spec, bundle)
+        assert len(hashed) == 1 and cache_file.is_file()
+        monkeypatch.setattr(verify, "_verified", {})  # the next start
+        verify.use_hash_cache(cache_file)
+        verify_model(spec, bundle)
+        assert len(hashed) == 1  # trusted from the cache
+        target = bundle / spec.file
+        before = target.stat()
+        data = bytearray(target.read_bytes())
+        data[1000] ^= 0xFF
+        target.write_bytes(bytes(data))
+        os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))  # the mtime put back
+        monkeypatch.setattr(verify, "_verified", {})
+        verify.use_hash_cache(cache_file)
+        with pytest.raises(ModelCorrupt):
+            verify_model(spec, bundle)
+        assert len(hashed) == 2
+        cache_file.write_text("{not json", encoding="utf-8")  # a damaged cache is an empty one
+        verify.use_hash_cache(cache_file)
+        target.write_bytes(bytes(data[:1000]) + bytes([data[1000] ^ 0xFF]) + bytes(data[1001:]))
+        verify_model(spec, bundle)
+        assert len(hashed) == 3
+    finally:
+        verify.use_hash_cache(None)
