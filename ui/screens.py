@@ -25,6 +25,7 @@ from kivy.uix.widget import Widget
 from kiosk.i18n import money, percent, reasons_text, retry_words, tr
 from kiosk.journey import events as ev
 from kiosk.spoken import review_values
+from ui.pictures import STEP_PICTURES, Picture
 from ui.view import ViewState
 
 BG = (0.07, 0.09, 0.12, 1)
@@ -107,7 +108,8 @@ class KioskScreen(Screen):
         lang = view.language
         self.root_box.clear_widgets()
         title = BoxLayout(size_hint_y=None, height=dp(56))
-        title.add_widget(icon(ICONS.get(self.state, "")))
+        kind = STEP_PICTURES.get(self.state)
+        title.add_widget(Picture(kind, size_hint_x=None, width=dp(72)) if kind else icon(ICONS.get(self.state, "")))
         self._countdown = None
         if view.idle_deadline is not None:
             # "Are you still there?" takes the title band and its button the bar's first place, with a countdown
@@ -536,8 +538,9 @@ class OffersScreen(KioskScreen):
             card.add_widget(label(o.lender_name(lang), 16))
             card.add_widget(label(money(o.amount, lang) + "  ·  " + tr("screen.term_months", lang, term=o.term_months), 18))
             card.add_widget(label(tr("screen.monthly", lang, monthly=money(o.monthly_payment, lang)), 20))
-            card.add_widget(label(tr("screen.total", lang, total=money(o.total_repayable, lang)), 16))
-            card.add_widget(label(tr("screen.apr", lang, apr=percent(o.apr)), 16))
+            # The total and the APR as large as the monthly payment's neighbours: they are the honest costs.
+            card.add_widget(label(tr("screen.total", lang, total=money(o.total_repayable, lang)), 19))
+            card.add_widget(label(tr("screen.apr", lang, apr=percent(o.apr)), 19))
             card.add_widget(big_button(tr("screen.choose", lang), f"offer_{i}",
                                        lambda o=o: self.post(ev.OfferChosen(offer_id=o.offer_id)), GOOD))
             cards.add_widget(card)

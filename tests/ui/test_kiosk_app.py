@@ -130,7 +130,7 @@ def test_idle_timeout_wipes_and_returns_to_attract(world, tmp_path):
     try:
         h.tap(app, "start")
         h.tap(app, "lang_en")
-        assert app.manager.current == "consent"
+        assert "consent" in app.shown  # (with 1 s timeouts it may already have ended)
         deadline = time.monotonic() + 15
         while app.manager.current != "attract" and time.monotonic() < deadline:
             h.pump(5)
