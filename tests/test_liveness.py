@@ -175,6 +175,19 @@ def test_a_replayed_recording_of_other_challenges_fails(engine, howard):
     assert not d.live and d.active.reason == "turn_left:wrong_motion:turn_right"
 
 
+def test_a_capture_keeps_the_pixels_of_its_best_frames_only(engine, howard):
+    """Issue 16 item 10: every frame's image was held to the end of the capture (about 100 MB, kept by the
+    process afterwards). The decision is the same; only the frames that can be chosen keep their pixels."""
+    frames = howard.perform(["turn_left", "turn_right"])
+    capture = engine.run(frames, (Challenge.TURN_LEFT, Challenge.TURN_RIGHT))
+    keep = max(engine.passive_frames, engine.verifier.live_frames_used)
+    with_pixels = [i for i, o in enumerate(capture.observations) if o.image.size]
+    assert capture.decision.live and len(capture.observations) > keep
+    assert len(with_pixels) <= keep and set(engine.verifier.best_frames(capture.observations, keep)) == set(with_pixels)
+    zeroed = [f for f in frames[: capture.decision.frames] if not f.image.any()]
+    assert len(zeroed) >= len(capture.observations) - keep  # the dropped ones zeroed, not just let go
+
+
 def test_switching_identity_mid_way_fails(engine, howard, rubens):
     frames = howard.perform(["turn_left"]) + render([Shot(rubens.neutral, 20)], t0=2.0)
     d = engine.run(frames, (Challenge.TURN_LEFT, Challenge.BLINK)).decision

@@ -37,9 +37,11 @@ class CardOcr:
             det_limit_side_len=DET_SIDE, intra_op_num_threads=threads, inter_op_num_threads=1,
         )
         # onnxruntime's first run of each model costs seconds (allocations, kernel choice): pay it at start-up,
-        # with a line of text so the recogniser runs too, not on the first customer's card.
-        warm = np.full((48, 320, 3), 255, np.uint8)
-        cv2.putText(warm, "1234567890", (8, 36), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (0, 0, 0), 2)
+        # with a line of text so the recogniser runs too, not on the first customer's card. The warm-up image is
+        # card-shaped: detection scales the short side to DET_SIDE, so a 48x320 strip became 400x2667 and left
+        # the process 403 MB larger (a card's proportions: 189 MB, and real cards add nothing after it).
+        warm = np.full((540, 856, 3), 255, np.uint8)
+        cv2.putText(warm, "1234567890", (40, 270), cv2.FONT_HERSHEY_SIMPLEX, 1.5, (0, 0, 0), 3)
         self.lines(warm)
 
     def lines(self, image: np.ndarray) -> list[OcrLine]:

@@ -91,14 +91,15 @@ class FaceVerifier:
             raise VerificationInputError("no face found on the ID document")
         return self.encoder.embed(portrait.document, portrait.face)
 
-    def best_frames(self, observations: list[FaceObservation | None]) -> list[int]:
-        """Indices of the best-quality usable frames (quality-passing first, then by quality score)."""
+    def best_frames(self, observations: list[FaceObservation | None], count: int | None = None) -> list[int]:
+        """Indices of the best-quality usable frames (quality-passing first, then by quality score); ``count``
+        of them (default: as many as the match uses)."""
         ranked = sorted(
             (i for i, o in enumerate(observations) if o is not None),
             key=lambda i: (observations[i].quality.ok, observations[i].quality.score),
             reverse=True,
         )
-        return ranked[: self.live_frames_used]
+        return ranked[: self.live_frames_used if count is None else count]
 
     def match(self, id_embedding: dict[str, np.ndarray], observations: list[FaceObservation | None]) -> tuple[MatchDecision, list[int]]:
         chosen = self.best_frames(observations)

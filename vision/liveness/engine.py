@@ -34,6 +34,9 @@ from vision.verifier import FaceVerifier
 CONTINUITY_FMR = 1e-2
 
 
+RELEASED = np.zeros((0, 0, 3), np.uint8)  # the pixels of a frame ranked out of the best (see run)
+
+
 @dataclass(frozen=True)
 class LivenessDecision:
     live: bool
@@ -99,6 +102,17 @@ class LivenessEngine:
             return None
         return float(np.mean([self.passive.score(observations[i].image, observations[i].detection) for i in chosen]))
 
+    def _keep_only_the_best_pixels(self, observations: list[FaceObservation]) -> None:
+        """Only frames that can still end up among the best (for the passive check and the match) keep their
+        pixels; the others are zeroed and dropped as the capture goes. Holding every frame to the end cost
+        about 100 MB per capture (150 frames of 640x480) that the process then kept, and held more faces than
+        needed. A frame ranked out cannot come back: later frames only push it further down."""
+        keep = set(self.verifier.best_frames(observations, max(self.passive_frames, self.verifier.live_frames_used)))
+        for i, obs in enumerate(observations):
+            if i not in keep and obs.image.size:
+                obs.image.fill(0)
+                obs.image = RELEASED
+
     def run(
         self,
         frames: Iterable[Frame],
@@ -129,6 +143,7 @@ class LivenessEngine:
                 patches.append(face_patch(frame.image, obs.detection))
                 observations.append(obs)
                 embeddings.append(embedding)
+                self._keep_only_the_best_pixels(observations)
             if on_frame is not None:
                 on_frame(obs)
             if active.current is not None and active.current is not prompted and on_prompt is not None:
