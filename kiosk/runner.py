@@ -34,6 +34,7 @@ from kiosk.journey import events as ev
 from kiosk.journey.machine import Journey, JourneyLimits, Transition
 from kiosk.journey.prompts import prompt_text
 from kiosk.journey.states import DEFAULT_TIMEOUTS_S, State
+from kiosk.memory import return_free_memory
 from kiosk.spoken import screen_speech
 from kiosk.stages import STAGES, Stages
 from voice.intents import is_scam
@@ -310,6 +311,7 @@ class Runner:
     def _session_ended(self, effect: fx.SessionEnded) -> None:
         log.info("session ended", extra={"summary": effect.summary})
         self._audit("system", "session_end", effect.summary)
+        return_free_memory()  # the session's frames are zeroed and dropped: give the memory back
 
     def _nothing(self, _effect: fx.Effect) -> None:
         """Done inside the journey itself (WipeBiometrics)."""

@@ -127,6 +127,7 @@ def build_stages(config: KioskConfig, id_reader: DocumentReader | None = None) -
     ``id_reader``: the card's chip reader, when the kiosk has one (``Devices.id_reader``)."""
     from edge_models.verify import use_hash_cache
     from kiosk.cloud_client.identity import load_identity
+    from kiosk.memory import return_free_memory
     from kiosk.vision_stages import VisionFaceMatch, VisionIdCapture, VisionLiveCapture
     from vision.id_capture import IdCardCapture
     from vision.id_card import CardReader
@@ -162,6 +163,7 @@ def build_stages(config: KioskConfig, id_reader: DocumentReader | None = None) -
         stages.drainer = OutboxDrainer(outbox, CloudApplications(cloud_client(config, identity), outbox).send)
         stages.credit_scoring = CloudScoring(client, verification_setup(verifier, liveness), stages.drainer.kick)
         stages.application = CloudApplications(client, outbox, stages.drainer.kick)
+    return_free_memory()  # the models' warm-up runs freed their activations: about 55 MB back to the system
     return stages
 
 

@@ -26,8 +26,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
+from kiosk.memory import limit_malloc_arenas
 from ui.env import headless
 
+limit_malloc_arenas()  # as `kiosk` does first thing (kiosk/memory.py)
 headless()
 
 from kivy.base import EventLoop

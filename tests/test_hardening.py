@@ -619,3 +619,20 @@ def test_a_database_from_an_older_service_is_refused_at_start_not_per_request(tm
     db.close()
     with pytest.raises(SchemaOutdated, match="devices lacks columns device_number"):
         start_service(tmp_path, model)
+
+
+def test_the_allocator_is_bounded_and_a_session_end_gives_memory_back(monkeypatch):
+    """Issue 16 item 10: memory grew with every session. On glibc (the kiosk's), both calls take effect, and the
+    runner returns freed memory when a session ends."""
+    from kiosk import memory
+    from kiosk import runner as runner_module
+    from kiosk.journey import effects as fx
+    from kiosk.runner import Runner
+
+    assert memory.limit_malloc_arenas() and memory.return_free_memory()
+    trims = []
+    monkeypatch.setattr(runner_module, "return_free_memory", lambda: trims.append(1) or True)
+    bare = Runner.__new__(Runner)  # only what a session end touches
+    bare.audit = None
+    bare._session_ended(fx.SessionEnded("cancelled", {"session": "x"}))
+    assert trims == [1]
