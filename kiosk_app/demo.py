@@ -6,20 +6,18 @@ Stages that have not landed yet are reported plainly and the demo stops there; n
 from __future__ import annotations
 
 import random
+import socket
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import cv2
 import numpy as np
 
-from cloud.credit.model import CreditModel
-from cloud.local import LocalService
-from cloud.settings import ServiceSettings
 from edge_models.verify import ModelError
 from hardware.audio import AudioClip
 from hardware.errors import DeviceError
@@ -40,6 +38,10 @@ from vision.evaluation.specimen import photograph, specimen_card
 from vision.image_io import ImageInputError, load_image
 from vision.matching import CalibrationError
 
+if TYPE_CHECKING:
+    from cloud.credit.model import CreditModel
+    from cloud.local import LocalService
+
 SHARED_DATA = CHECKOUT_ROOT.parent / "shared" / "data"
 
 
@@ -52,22 +54,37 @@ DEMO_PERSON = "Howard_Dean"
 DEMO_PHOTOS = {"id": "0002", "neutral": "0005", "turn_left": "0012", "turn_right": "0008"}
 
 
-def demo_camera(out_dir: Path, id_number: str, data_root: Path = SHARED_DATA) -> ActorCamera:
-    """The demo's camera: a SYNTHETIC specimen ID card (an LFW portrait, the bureau applicant's number, a
-    "样本 SPECIMEN" watermark), front then back, then the same person's other photos acting out each prompted
-    challenge (see vision/evaluation/sequences.py)."""
+def demo_photos(data_root: Path = SHARED_DATA) -> dict[str, np.ndarray]:
     person = data_root / "faces" / "lfw-deepfunneled" / DEMO_PERSON
     try:
-        photos = {k: load_image(person / f"{DEMO_PERSON}_{n}.jpg") for k, n in DEMO_PHOTOS.items()}
+        return {k: load_image(person / f"{DEMO_PERSON}_{n}.jpg") for k, n in DEMO_PHOTOS.items()}
     except ImageInputError as exc:
         raise DemoError(f"demo images missing ({exc}); is ../shared beside the checkout?") from None
-    card = specimen_card(photos["id"], seed=1, bureau_number=id_number)
+
+
+def demo_card(out_dir: Path, id_number: str, portrait: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A SYNTHETIC specimen ID card (an LFW portrait, the bureau applicant's number, a "样本 SPECIMEN" watermark),
+    photographed front and back (also saved to ``out_dir`` to look at)."""
+    card = specimen_card(portrait, seed=1, bureau_number=id_number)
     front, back = (photograph(side, np.random.default_rng(1)) for side in (card.front, card.back))
     out_dir.mkdir(parents=True, exist_ok=True)
     cv2.imwrite(str(out_dir / "id_card_front_SPECIMEN.jpg"), front)
     cv2.imwrite(str(out_dir / "id_card_back_SPECIMEN.jpg"), back)
+    return front, back
+
+
+def demo_camera(photos: dict[str, np.ndarray]) -> ActorCamera:
+    """The demo's camera: the specimen card (shown once it is made: ``ActorCamera.show_card``), then the same
+    person's other photos acting out each prompted challenge (see vision/evaluation/sequences.py)."""
     actor = Actor(photos["neutral"], {k: photos[k] for k in ("turn_left", "turn_right")})
-    return ActorCamera(front, actor, back_scene=back)
+    blank = np.full((480, 640, 3), 90, np.uint8)  # no card yet (the kiosk does not start a session before it is)
+    return ActorCamera(blank, actor)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 DEMO_TOKEN = "demo-provisioning-token"
@@ -173,10 +190,10 @@ class DemoWorld:
 
     config: KioskConfig
     camera: ActorCamera
-    service: LocalService
-    applicant: str
     runner: Runner
-    prepare: Callable[[], Stages] | None = None  # with defer_stages: builds them (the app calls it later)
+    service: LocalService | None = None  # (set by prepare: with defer_stages, once the app calls it)
+    applicant: str = ""
+    prepare: Callable[[], Stages] | None = None  # with defer_stages: builds the rest (the app calls it later)
 
     @property
     def journey(self) -> Journey:
@@ -185,44 +202,66 @@ class DemoWorld:
 
 @contextmanager
 def demo_world(config: KioskConfig, defer_stages: bool = False) -> Iterator[DemoWorld]:
-    model = CreditModel.load()
-    applicant = demo_applicant(model)
-    camera = demo_camera(config.data_dir / "demo", applicant)
-    database = config.data_dir / "demo" / "cloud.sqlite3"
-    for leftover in (database, database.with_name(database.name + "-wal"), database.with_name(database.name + "-shm")):
-        leftover.unlink(missing_ok=True)  # each demo run's service starts empty (and with this version's schema)
-    settings = ServiceSettings(database_url=f"sqlite:///{database}", provisioning_tokens=[DEMO_TOKEN])
-    with LocalService(settings, model=model) as service:
-        config = demo_config(config, service.url)
-        try:
-            register_device(config, service.url, DEMO_TOKEN, "Demo shop")
-            devices = build_devices(config.hardware, config.data_dir)
-            stages = Stages() if defer_stages else build_stages(config, devices.id_reader)
-        except (CloudError, DeviceError, ModelError, CalibrationError) as exc:
-            raise DemoError(f"demo cannot start: {exc}") from None
-        devices.camera = camera
-        devices.microphone = DemoMicrophone(lambda: journey.data.language or "en")
-        # The product draws from every challenge; the demo actor has photos for these only.
-        rng = random.SystemRandom()
-        journey = Journey(limits_from_config(config), now=time.monotonic(),
-                          challenge_factory=lambda n: tuple(rng.sample(camera.repertoire, n)))
-        runner = Runner(journey, devices, stages)
+    """The demo's kiosk: actor camera, scripted microphone, journey and runner at once; the bureau model, the
+    specimen card, the local scoring service, the registration and the stages in ``prepare`` (with
+    ``defer_stages`` the app calls it behind its attract screen; otherwise now)."""
+    port = _free_port()
+    config = demo_config(config, f"http://127.0.0.1:{port}")
+    photos = demo_photos()
+    camera = demo_camera(photos)
+    try:
+        devices = build_devices(config.hardware, config.data_dir)
+    except DeviceError as exc:
+        raise DemoError(f"demo cannot start: {exc}") from None
+    devices.camera = camera
+    rng = random.SystemRandom()
+    # The product draws from every challenge; the demo actor has photos for these only.
+    journey = Journey(limits_from_config(config), now=time.monotonic(),
+                      challenge_factory=lambda n: tuple(rng.sample(camera.repertoire, n)))
+    devices.microphone = DemoMicrophone(lambda: journey.data.language or "en")
+    runner = Runner(journey, devices, Stages())
 
-        def actor_sees(t: Transition) -> None:
-            if t.state is State.ID_CAPTURE and t.previous is State.CONSENT:  # a new customer at the kiosk
-                camera.new_customer()
-            if t.state is State.LIVE_CAPTURE and t.previous is not State.LIVE_CAPTURE:
-                camera.look_at_camera()
+    def actor_sees(t: Transition) -> None:
+        if t.state is State.ID_CAPTURE and t.previous is State.CONSENT:  # a new customer at the kiosk
+            camera.new_customer()
+        if t.state is State.LIVE_CAPTURE and t.previous is not State.LIVE_CAPTURE:
+            camera.look_at_camera()
 
-        runner.transition_listeners.append(actor_sees)
-        runner.prompt_listeners.append(lambda challenge, _text: camera.perform(challenge))
-        if stages.drainer is not None:
-            stages.drainer.start()
-        prepare = (lambda: build_stages(config, devices.id_reader)) if defer_stages else None
+    runner.transition_listeners.append(actor_sees)
+    runner.prompt_listeners.append(lambda challenge, _text: camera.perform(challenge))
+    world = DemoWorld(config, camera, runner)
+    with ExitStack() as services:
+
+        def prepare() -> Stages:
+            from cloud.credit.model import CreditModel  # the service's stack: imported here, not at start-up
+            from cloud.local import LocalService
+            from cloud.settings import ServiceSettings
+
+            model = CreditModel.load()
+            world.applicant = demo_applicant(model)
+            camera.show_card(*demo_card(config.data_dir, world.applicant, photos["id"]))
+            database = config.data_dir / "cloud.sqlite3"
+            for leftover in (database, database.with_name(database.name + "-wal"),
+                             database.with_name(database.name + "-shm")):
+                leftover.unlink(missing_ok=True)  # each demo run's service starts empty (and this version's schema)
+            settings = ServiceSettings(database_url=f"sqlite:///{database}", provisioning_tokens=[DEMO_TOKEN])
+            world.service = services.enter_context(LocalService(settings, port=port, model=model))
+            try:
+                register_device(config, world.service.url, DEMO_TOKEN, "Demo shop")
+                return build_stages(config, devices.id_reader)
+            except (CloudError, DeviceError, ModelError, CalibrationError) as exc:
+                raise DemoError(f"demo cannot start: {exc}") from None
+
+        if defer_stages:
+            world.prepare = prepare
+        else:
+            runner.stages = prepare()
+            if runner.stages.drainer is not None:
+                runner.stages.drainer.start()
         try:
-            yield DemoWorld(config, camera, service, applicant, runner, prepare)
+            yield world
         finally:
-            if runner.stages.drainer is not None:  # (deferred: the app installed the stages, drainer started)
+            if runner.stages.drainer is not None:  # (deferred: the app installed the stages and started it)
                 runner.stages.drainer.stop()
 
 

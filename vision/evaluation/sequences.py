@@ -117,6 +117,11 @@ class ActorCamera:
     def set_purpose(self, purpose: str) -> None:
         """The actor's frames have one size."""
 
+    def show_card(self, front: np.ndarray, back: np.ndarray | None = None) -> None:
+        """The card the actor holds up (front first; the back when the kiosk asks for it)."""
+        self.card_scene = self.front_scene = front
+        self.back_scene = back
+
     def new_customer(self) -> None:
         """The next session: the card's photo side held up again, no face yet."""
         self.card_scene, self._showing_face, self._zoom, self._queue, self._pose = self.front_scene, False, 1.0, [], None
