@@ -17,6 +17,7 @@ from kivy.graphics.texture import Texture
 from kivy.metrics import dp
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.button import Button
+from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.label import Label
 from kivy.uix.screenmanager import Screen
@@ -33,6 +34,7 @@ ACCENT = (0.0, 0.45, 0.85, 1)
 GOOD = (0.05, 0.55, 0.25, 1)
 WARN = (0.85, 0.45, 0.0, 1)
 WARN_TEXT = (1, 0.8, 0.3, 1)
+PROMPT = (1, 0.85, 0.2, 1)
 GOOD_GUIDE = (0.2, 0.9, 0.35, 1)
 WAIT_GUIDE = (0.2, 0.8, 1, 1)
 MIN_TOUCH = dp(64)
@@ -126,12 +128,13 @@ class KioskScreen(Screen):
             title.add_widget(label(view.answer, 18, color=(0.7, 0.9, 1, 1), size_hint_x=2.5))
         self.root_box.add_widget(title)
         self.content(view, lang)
-        if view.prompt:
-            self.root_box.add_widget(label(view.prompt, 26, color=(1, 0.85, 0.2, 1), size_hint_y=None, height=dp(60)))
+        if view.prompt and not self.prompt_on_picture:
+            self.root_box.add_widget(label(view.prompt, 26, color=PROMPT, size_hint_y=None, height=dp(60)))
         if self.customer_bar:
             self.root_box.add_widget(self.bottom_bar(lang, view.listening))
 
     customer_bar = True
+    prompt_on_picture = False  # camera steps show the challenge over the preview, which keeps its size
 
     def update_countdown(self) -> None:
         """Called every second by the app clock while the idle warning shows."""
@@ -229,6 +232,7 @@ class CameraScreen(KioskScreen):
     Updated in place at the preview's rate from the guidance board: a capture never rebuilds the screen."""
 
     guide = "card"
+    prompt_on_picture = True
     mirrored = False  # the customer-facing camera is shown as a mirror: turning left moves the picture left
 
     def __init__(self, post, ask, preview, guidance=None, **kw) -> None:
@@ -254,9 +258,18 @@ class CameraScreen(KioskScreen):
         self.root_box.add_widget(row)
         self._lang, self._said = lang, ()
         self._shown, self._texture = -1, None  # a new step starts from its own first frame, never an old one
-        self.image = Widget()
+        self.image = Widget(pos_hint={"x": 0, "y": 0})
         self.image.bind(pos=self._draw, size=self._draw)
-        self.root_box.add_widget(self.image)
+        area = FloatLayout()
+        area.add_widget(self.image)
+        if view.prompt:  # over the bottom of the picture, on a dark band (the picture keeps its size at 800x480)
+            band = label(view.prompt, 26, color=PROMPT, size_hint=(1, None), height=dp(60), pos_hint={"x": 0, "y": 0})
+            with band.canvas.before:
+                Color(0, 0, 0, 0.65)
+                shade = Rectangle(pos=band.pos, size=band.size)
+            band.bind(pos=lambda w, _p: setattr(shade, "pos", w.pos), size=lambda w, _s: setattr(shade, "size", w.size))
+            area.add_widget(band)
+        self.root_box.add_widget(area)
 
     def refresh(self) -> None:
         """Called by the app clock: upload the newest frame, if any; update the guidance; redraw."""
