@@ -5,13 +5,13 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
-import uvicorn
+if TYPE_CHECKING:  # the web stack is imported when the service starts, so free_port stays cheap to import
+    import uvicorn
 
-from cloud.app import create_app
-from cloud.credit.model import CreditModel
-from cloud.settings import ServiceSettings
+    from cloud.credit.model import CreditModel
+    from cloud.settings import ServiceSettings
 
 
 def free_port() -> int:
@@ -33,6 +33,10 @@ class LocalService:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> LocalService:
+        import uvicorn
+
+        from cloud.app import create_app
+
         app = create_app(self.settings, self.model)
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off")
         self._server = uvicorn.Server(config)

@@ -6,7 +6,6 @@ Stages that have not landed yet are reported plainly and the demo stops there; n
 from __future__ import annotations
 
 import random
-import socket
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, TextIO
 import cv2
 import numpy as np
 
+from cloud.local import LocalService, free_port
 from edge_models.verify import ModelError
 from hardware.audio import AudioClip
 from hardware.errors import DeviceError
@@ -40,7 +40,6 @@ from vision.matching import CalibrationError
 
 if TYPE_CHECKING:
     from cloud.credit.model import CreditModel
-    from cloud.local import LocalService
 
 SHARED_DATA = CHECKOUT_ROOT.parent / "shared" / "data"
 
@@ -79,12 +78,6 @@ def demo_camera(photos: dict[str, np.ndarray]) -> ActorCamera:
     actor = Actor(photos["neutral"], {k: photos[k] for k in ("turn_left", "turn_right")})
     blank = np.full((480, 640, 3), 90, np.uint8)  # no card yet (the kiosk does not start a session before it is)
     return ActorCamera(blank, actor)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 DEMO_TOKEN = "demo-provisioning-token"
@@ -205,7 +198,7 @@ def demo_world(config: KioskConfig, defer_stages: bool = False) -> Iterator[Demo
     """The demo's kiosk: actor camera, scripted microphone, journey and runner at once; the bureau model, the
     specimen card, the local scoring service, the registration and the stages in ``prepare`` (with
     ``defer_stages`` the app calls it behind its attract screen; otherwise now)."""
-    port = _free_port()
+    port = free_port()
     config = demo_config(config, f"http://127.0.0.1:{port}")
     photos = demo_photos()
     camera = demo_camera(photos)
@@ -234,7 +227,6 @@ def demo_world(config: KioskConfig, defer_stages: bool = False) -> Iterator[Demo
 
         def prepare() -> Stages:
             from cloud.credit.model import CreditModel  # the service's stack: imported here, not at start-up
-            from cloud.local import LocalService
             from cloud.settings import ServiceSettings
 
             model = CreditModel.load()

@@ -119,8 +119,7 @@ class JourneyController:
             return self._pending == 0
 
     def view(self) -> ViewState:
-        return replace(snapshot(self.runner.journey, None, self.default_language, self._answer, self._prompt),
-                       ready=self.ready, not_ready=self.not_ready)
+        return self._snapshot(None)
 
     def shutdown(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
@@ -173,9 +172,13 @@ class JourneyController:
         self._prompt = text
         self._publish(None)
 
+    def _snapshot(self, transition: Transition | None) -> ViewState:
+        view = snapshot(self.runner.journey, transition, self.default_language, self._answer, self._prompt,
+                        self._listening)
+        return replace(view, ready=self.ready, not_ready=self.not_ready)
+
     def _publish(self, transition: Transition | None) -> None:
         self._last = transition or self._last
-        view = replace(snapshot(self.runner.journey, self._last, self.default_language, self._answer, self._prompt,
-                                self._listening), ready=self.ready, not_ready=self.not_ready)
+        view = self._snapshot(self._last)
         self._shown_deadline = view.idle_deadline
         self.schedule(lambda: self.on_view(view))
