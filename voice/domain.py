@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import pairwise
 
-from pypinyin import lazy_pinyin
 from rapidfuzz import fuzz, process
 from snowballstemmer import stemmer
+
+from voice.syllables import syllables
 
 _STEM = stemmer("english")
 # An English word this long that is spelled nearly like a known one is taken for it (a recogniser's slip).
@@ -24,14 +25,9 @@ def stems(words: list[str]) -> list[str]:
     return _STEM.stemWords(words)
 
 
-def _syllables(text: str) -> list[str]:
-    """One syllable per character (a run of Latin letters would otherwise come back as one item)."""
-    return lazy_pinyin(list(text))
-
-
 def _pairs(text: str) -> set[str]:
-    syllables = _syllables(text)
-    return {f"{a} {b}" for a, b in pairwise(syllables)}
+    sounds = syllables(text)
+    return {f"{a} {b}" for a, b in pairwise(sounds)}
 
 
 def _function_spans(text: str, words: frozenset[str]) -> list[bool]:
@@ -83,12 +79,12 @@ class Domain:
 
     def _zh(self, query: str) -> list[bool]:
         marked = _function_spans(query, self.function_words)
-        syllables = _syllables(query)
+        sounds = syllables(query)
         known = []
         for i, ch in enumerate(query):
             # Function words, and what is not a Chinese character (a recogniser's stray English) say nothing.
             if marked[i] or not "\u4e00" <= ch <= "\u9fff":
                 continue
-            near = [f"{syllables[j]} {syllables[j + 1]}" for j in (i - 1, i) if 0 <= j < len(query) - 1]
+            near = [f"{sounds[j]} {sounds[j + 1]}" for j in (i - 1, i) if 0 <= j < len(query) - 1]
             known.append(ch in self.words or any(p in self.sound_pairs for p in near))
         return known

@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from pypinyin import lazy_pinyin
 from rapidfuzz import fuzz
 
 from voice.domain import Domain, stems
 from voice.normalize import normalize
+from voice.syllables import syllables
 
 KB_FILE = Path(__file__).with_name("faq.toml")
 # Scores are 0..100. Chosen on the FAQ phrasings vs the off-topic set printed by `kiosk eval voice`.
@@ -158,7 +158,7 @@ def _stemmed(text: str) -> str:
 
 @lru_cache(maxsize=4096)
 def _pinyin(text: str) -> str:
-    return " ".join(lazy_pinyin(list(text)))
+    return " ".join(syllables(text))
 
 
 def similarity(query: str, phrase: str, language: str) -> float:

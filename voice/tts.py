@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
 import subprocess
 import threading
@@ -15,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from hardware.audio import AudioClip
+from voice.syllables import PYPINYIN_SETTINGS
 
 # Debian 12's "cmn"/"zh" voices read many characters as spelled-out pinyin; cmn-latn-pinyin reads them well.
 VOICES = {"en": "en-us", "zh": "cmn-latn-pinyin"}
@@ -70,8 +72,10 @@ class NeuralMandarinTts:
         self.rate_wpm = fallback.rate_wpm
         self.last_seconds = 0.0
         self._lock = threading.Lock()
+        # The voice reads polyphones in context with pypinyin's phrase dictionary, which this process leaves out.
+        env = {k: v for k, v in os.environ.items() if k not in PYPINYIN_SETTINGS}
         self._proc = subprocess.Popen([str(python), str(WORKER), "--assets", str(assets)], stdin=subprocess.PIPE,
-                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
         ready = self._header()
         if not ready.get("ready"):
             raise TtsError(f"the Mandarin voice did not start: {ready.get('error', 'no answer')}")
