@@ -12,12 +12,12 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO
 
 import cv2
 import numpy as np
 
-from cloud.local import LocalService, free_port
+from cloud.local import free_port
 from edge_models.verify import ModelError
 from hardware.audio import AudioClip
 from hardware.errors import DeviceError
@@ -33,13 +33,11 @@ from kiosk.journey.session import ApplicantDetails
 from kiosk.journey.states import State
 from kiosk.runner import Runner, limits_from_config
 from kiosk.stages import STAGES, Stages, build_stages
+from kiosk_app.demo_service import DemoService, DemoServiceError
 from vision.evaluation.sequences import Actor, ActorCamera
 from vision.evaluation.specimen import photograph, specimen_card
 from vision.image_io import ImageInputError, load_image
 from vision.matching import CalibrationError
-
-if TYPE_CHECKING:
-    from cloud.credit.model import CreditModel
 
 SHARED_DATA = CHECKOUT_ROOT.parent / "shared" / "data"
 
@@ -95,15 +93,6 @@ def demo_config(config: KioskConfig, cloud_url: str) -> KioskConfig:
     cloud = config.cloud.model_copy(update={"base_url": cloud_url})
     return config.model_copy(update={"hardware": hw, "data_dir": data, "device_id": "kiosk-demo-0001",
                                      "extra_models_dir": config.installed_models_dir, "cloud": cloud})
-
-
-def demo_applicant(model: CreditModel) -> str:
-    """A bureau record (synthetic ID number) with a good repayment history, so the demo shows offers."""
-    for record in model.records():
-        pd, _ = model.score(record)
-        if pd < 0.12:
-            return record.id_number
-    raise DemoError("no suitable demo applicant in the bureau table")
 
 
 DEMO_QUESTIONS = {"en": "What is the interest rate?", "zh": "我能借多少钱"}
@@ -184,7 +173,7 @@ class DemoWorld:
     config: KioskConfig
     camera: ActorCamera
     runner: Runner
-    service: LocalService | None = None  # (set by prepare: with defer_stages, once the app calls it)
+    service: DemoService | None = None  # (set by prepare: with defer_stages, once the app calls it)
     applicant: str = ""
     prepare: Callable[[], Stages] | None = None  # with defer_stages: builds the rest (the app calls it later)
 
@@ -226,22 +215,18 @@ def demo_world(config: KioskConfig, defer_stages: bool = False) -> Iterator[Demo
     with ExitStack() as services:
 
         def prepare() -> Stages:
-            from cloud.credit.model import CreditModel  # the service's stack: imported here, not at start-up
-            from cloud.settings import ServiceSettings
-
-            model = CreditModel.load()
-            world.applicant = demo_applicant(model)
-            camera.show_card(*demo_card(config.data_dir, world.applicant, photos["id"]))
             database = config.data_dir / "cloud.sqlite3"
             for leftover in (database, database.with_name(database.name + "-wal"),
                              database.with_name(database.name + "-shm")):
                 leftover.unlink(missing_ok=True)  # each demo run's service starts empty (and this version's schema)
-            settings = ServiceSettings(database_url=f"sqlite:///{database}", provisioning_tokens=[DEMO_TOKEN])
-            world.service = services.enter_context(LocalService(settings, port=port, model=model))
             try:
+                world.service = services.enter_context(
+                    DemoService(database, port, [DEMO_TOKEN], config.log_dir / "demo-service.log"))
+                world.applicant = world.service.applicant
+                camera.show_card(*demo_card(config.data_dir, world.applicant, photos["id"]))
                 register_device(config, world.service.url, DEMO_TOKEN, "Demo shop")
                 return build_stages(config, devices.id_reader)
-            except (CloudError, DeviceError, ModelError, CalibrationError) as exc:
+            except (DemoServiceError, CloudError, DeviceError, ModelError, CalibrationError) as exc:
                 raise DemoError(f"demo cannot start: {exc}") from None
 
         if defer_stages:
