@@ -25,4 +25,7 @@ def onnx_session(path: Path, threads: int = 2) -> ort.InferenceSession:
     # Several sessions (detector, recognizer, liveness) share the cores with the UI; spinning worker threads
     # of one session starve the others (measured: 5.7 ms -> 30 ms per embedding with four sessions).
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    # Without onnxruntime's own arena, activations go back to malloc after each run instead of staying reserved
+    # at their peak in every session (25 MB less for the face models, no measurable change in speed).
+    options.enable_cpu_mem_arena = False
     return ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])

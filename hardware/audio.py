@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import speech_recognition as sr
+import soxr
 
 from hardware.errors import DeviceDataError
 
@@ -27,13 +27,7 @@ class AudioClip:
     def resampled(self, rate: int) -> AudioClip:
         if rate == self.sample_rate:
             return self
-        from math import gcd
-
-        from scipy.signal import resample_poly
-
-        g = gcd(rate, self.sample_rate)
-        out = resample_poly(self.samples.astype(np.float64), rate // g, self.sample_rate // g)
-        return AudioClip(np.clip(out, -32768, 32767).astype(np.int16), rate)
+        return AudioClip(soxr.resample(self.samples.astype(np.int16, copy=False), self.sample_rate, rate), rate)
 
     def to_wav_bytes(self) -> bytes:
         buf = io.BytesIO()
@@ -53,6 +47,8 @@ def read_audio_file(path: Path, sample_rate: int = 16000) -> AudioClip:
     """Read WAV/AIFF/FLAC through SpeechRecognition's decoder, resampled to mono 16-bit ``sample_rate``."""
     if not path.is_file():
         raise DeviceDataError("microphone", f"audio file not found: {path}")
+    import speech_recognition as sr  # files only (replay, evaluation): 10 MB a kiosk's live microphone never needs
+
     try:
         with sr.AudioFile(str(path)) as source:
             audio = sr.Recognizer().record(source)

@@ -21,7 +21,7 @@ from kiosk import __version__
 from kiosk.config import ConfigError, KioskConfig, load_config
 from kiosk.disk import is_disk_full
 from kiosk.logging_setup import configure_logging
-from kiosk.memory import limit_malloc_arenas
+from kiosk.memory import tune_malloc
 from vision.plugins import DETECTORS, RECOGNIZERS
 from voice.plugins import ASR_ENGINES, TTS_ENGINES, VAD_ENGINES
 
@@ -876,7 +876,7 @@ def main(argv: list[str] | None = None, extra_commands=None) -> int:
     # Every file the kiosk creates (logs, databases, keys, bundles) is the kiosk user's alone, whatever the
     # shell's umask: they hold sessions, applications and secrets.
     os.umask(0o077)
-    limit_malloc_arenas()  # before any thread starts (see kiosk/memory.py)
+    tune_malloc()  # before any thread starts (see kiosk/memory.py)
     args = build_parser(extra_commands).parse_args(argv)
     try:
         return args.func(args)

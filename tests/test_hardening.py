@@ -629,7 +629,7 @@ def test_the_allocator_is_bounded_and_a_session_end_gives_memory_back(monkeypatc
     from kiosk.journey import effects as fx
     from kiosk.runner import Runner
 
-    assert memory.limit_malloc_arenas() and memory.return_free_memory()
+    assert memory.tune_malloc() and memory.return_free_memory()
     trims = []
     monkeypatch.setattr(runner_module, "return_free_memory", lambda: trims.append(1) or True)
     bare = Runner.__new__(Runner)  # only what a session end touches

@@ -92,6 +92,19 @@ def test_opencv_camera_missing_device_is_typed():
         cam.read()
 
 
+@pytest.mark.parametrize(("source", "target"), [(48000, 16000), (22050, 16000), (16000, 24000)])
+def test_resampling_keeps_pitch_and_loudness(source, target):
+    t = np.arange(source) / source  # one second of a 440 Hz tone at about -10 dBFS
+    tone = AudioClip((10000 * np.sin(2 * np.pi * 440 * t)).astype(np.int16), source)
+    out = tone.resampled(target)
+    assert out.sample_rate == target and out.samples.dtype == np.int16 and abs(out.samples.size - target) <= 1
+    spectrum = np.abs(np.fft.rfft(out.samples.astype(np.float64)))
+    assert abs(np.argmax(spectrum) * target / out.samples.size - 440) < 2
+    middle = out.samples[target // 10: -target // 10].astype(np.float64)
+    assert abs(np.sqrt(np.mean(middle ** 2)) - 10000 / np.sqrt(2)) < 100
+    assert tone.resampled(source) is tone
+
+
 def test_replay_microphone_reads_wav_and_flac_as_16k_mono(audio_dir):
     mic = ReplayMicrophone([audio_dir / "en" / "ps_goforward.wav", audio_dir / "zh" / "sr_chinese.flac"])
     mic.open()

@@ -62,11 +62,13 @@ def fit(widget: Label, smallest: float) -> Label:
         widget.texture_update()
         # Text area grows with the square of the font size: one estimated step, then single steps (rendering a
         # label is the costly part, so as few as possible).
+        # Whole pixels only: the text renderer opens (and keeps) the font once per distinct size, so sizes like
+        # 15.94 and 16.63 made every new name or amount a new open font (25 in two journeys; now a handful).
         if widget.texture_size[1] > widget.height:
-            widget.font_size = max(smallest, base * (widget.height / widget.texture_size[1]) ** 0.5)
+            widget.font_size = max(smallest, float(round(base * (widget.height / widget.texture_size[1]) ** 0.5)))
             widget.texture_update()
         while widget.texture_size[1] > widget.height and widget.font_size > smallest:
-            widget.font_size = max(smallest, widget.font_size - dp(1))
+            widget.font_size = max(smallest, float(round(widget.font_size - dp(1))))
             widget.texture_update()
 
     widget.bind(size=refit, text=refit)

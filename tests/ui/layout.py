@@ -13,7 +13,7 @@ TOLERANCE_PX = 1.0
 
 @dataclass(frozen=True)
 class Problem:
-    kind: str  # "off_screen" | "overlap" | "text_cut"
+    kind: str  # "off_screen" | "overlap" | "text_cut" | "font_size"
     what: str
 
     def __str__(self) -> str:
@@ -51,6 +51,8 @@ def problems() -> list[Problem]:
         if x0 < -TOLERANCE_PX or y0 < -TOLERANCE_PX or x1 > Window.width + TOLERANCE_PX or \
                 y1 > Window.height + TOLERANCE_PX:
             found.append(Problem("off_screen", f"{_name(w)} at {x0:.0f},{y0:.0f}-{x1:.0f},{y1:.0f}"))
+        if w.font_size != round(w.font_size):  # the renderer opens and keeps a font per distinct size
+            found.append(Problem("font_size", f"{_name(w)} at {w.font_size} px (not whole pixels)"))
         tw, th = w.texture_size
         if tw > w.width + TOLERANCE_PX or th > w.height + TOLERANCE_PX:
             found.append(Problem("text_cut", f"{_name(w)} needs {tw:.0f}x{th:.0f}, has {w.width:.0f}x{w.height:.0f}"))
