@@ -138,6 +138,12 @@ class KioskScreen(Screen):
     customer_bar = True
     prompt_on_picture = False  # camera steps show the challenge over the preview, which keeps its size
 
+    def on_leave(self, *_args) -> None:
+        """A screen not shown keeps nothing (``render`` builds it again): the labels' textures of a journey's
+        screens held 31 MB (scripts/bench_ui.py), and a customer's name or amounts stay on no hidden screen."""
+        self.root_box.clear_widgets()
+        self._countdown = None
+
     def update_countdown(self) -> None:
         """Called every second by the app clock while the idle warning shows."""
         if self._countdown is None:
@@ -272,6 +278,15 @@ class CameraScreen(KioskScreen):
             band.bind(pos=lambda w, _p: setattr(shade, "pos", w.pos), size=lambda w, _s: setattr(shade, "size", w.size))
             area.add_widget(band)
         self.root_box.add_widget(area)
+
+    def on_leave(self, *args) -> None:
+        # The last frame (a face, an ID card) is not kept in graphics memory: overwritten, then dropped.
+        if self._texture is not None:
+            w, h = self._texture.size
+            self._texture.blit_buffer(bytes(w * h * 3), colorfmt="bgr", bufferfmt="ubyte")
+        self.image.canvas.clear()
+        self._texture, self._status, self._counter, self._shown = None, None, None, -1
+        super().on_leave(*args)
 
     def refresh(self) -> None:
         """Called by the app clock: upload the newest frame, if any; update the guidance; redraw."""
@@ -456,6 +471,10 @@ class DetailsScreen(KioskScreen):
     def reset(self) -> None:
         self.values = {f: "" for f in self.fields}
         self.term, self.active = 12, self.fields[0]
+
+    def on_leave(self, *args) -> None:
+        self._fields, self._terms = {}, {}
+        super().on_leave(*args)
 
     def content(self, view, lang):
         self.lang = lang

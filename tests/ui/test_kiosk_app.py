@@ -118,6 +118,10 @@ def test_whole_journey_by_touch(world, tmp_path, lang):
         h.tap(app, "finish")
         assert app.manager.current == "end" and world.journey.data.biometrics.is_empty
         h.screenshot(f"{lang}_09_end")
+        # Screens not shown hold nothing: no name or amount on a hidden screen, no camera frame in graphics memory.
+        hidden = [s for s in app.manager.screens if s is not app.manager.current_screen]
+        assert not [s.name for s in hidden if s.root_box.children]
+        assert not [s.name for s in hidden if getattr(s, "_texture", None) is not None]
     finally:
         app.on_stop()
 
