@@ -99,7 +99,7 @@ class DemoService:
 
 
 def _end_with_the_parent() -> None:
-    """A demo killed outright (power cut, kill -9) must not leave its service holding the port."""
+    """A demo killed outright (kill -9, a crash) must not leave its service running and holding the port."""
     import ctypes
 
     pr_set_pdeathsig = 1
