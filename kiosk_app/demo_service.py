@@ -49,7 +49,8 @@ class DemoService:
             self._proc = subprocess.Popen(
                 [sys.executable, "-m", "kiosk_app.demo_service", "--port", str(self.port),
                  "--db", f"sqlite:///{self.database}"],
-                env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log)
+                # Unbuffered: reading a line must not pull the next into a buffer the wait for it cannot see.
+                env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log, bufsize=0)
         try:
             self.applicant = self._announcement()["applicant"]
         except BaseException:
@@ -64,9 +65,14 @@ class DemoService:
             while (left := deadline - time.monotonic()) > 0:
                 if sel.select(left):
                     line = self._proc.stdout.readline()
-                    if line:
-                        return json.loads(line)
-                    break  # the child closed its output: it ended
+                    if not line:
+                        break  # the child closed its output: it ended
+                    try:  # anything a library printed before the announcement is passed over
+                        said = json.loads(line)
+                    except ValueError:
+                        continue
+                    if isinstance(said, dict) and said.get("ready"):
+                        return said
         self._proc.poll()
         ended = "ended" if self._proc.returncode is not None else f"did not start within {START_TIMEOUT_S:.0f} s"
         raise DemoServiceError(f"the demo scoring service {ended}: {self._log_tail()}")

@@ -48,3 +48,17 @@ def test_a_demo_killed_outright_takes_its_service_with_it(tmp_path):
     while os.path.exists(f"/proc/{child}") and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not os.path.exists(f"/proc/{child}")
+
+
+def test_the_announcement_is_found_after_whatever_a_library_printed_first(tmp_path):
+    """Both lines arrive in one write: the second must not be lost in a read-ahead buffer."""
+    service = DemoService(tmp_path / "db.sqlite3", free_port(), ["t"], tmp_path / "log")
+    code = ("import sys, time; sys.stdout.write('loading 100%\\n{\"ready\": true, \"applicant\": \"42\"}\\n');"
+            "sys.stdout.flush(); time.sleep(30)")
+    service._proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, bufsize=0)
+    t0 = time.monotonic()
+    try:
+        assert service._announcement()["applicant"] == "42"
+        assert time.monotonic() - t0 < 5
+    finally:
+        service.stop()
